@@ -1,0 +1,34 @@
+"""The audit log: one row per security-relevant event, and one structured log line."""
+
+import json
+import logging
+
+from accounts.models import AuditEvent
+
+logger = logging.getLogger("accounts.audit")
+
+EventType = AuditEvent.Type
+
+
+def record(event_type, meta, *, user=None, username="", success=True):
+    event = AuditEvent.objects.create(
+        type=event_type,
+        user=user,
+        username=username or (user.get_username() if user else ""),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        success=success,
+    )
+    logger.info(
+        json.dumps(
+            {
+                "event": event.type,
+                "user_id": event.user_id,
+                "username": event.username,
+                "ip": event.ip,
+                "user_agent": event.user_agent,
+                "success": event.success,
+            }
+        )
+    )
+    return event

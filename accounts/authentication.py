@@ -1,0 +1,51 @@
+"""Turn the credentials of a request into a Viewer: who is asking, and through what."""
+
+import uuid
+from dataclasses import dataclass
+
+from accounts import tokens
+from accounts.exceptions import TokenRejected
+from accounts.models import LoginSession
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: object = None
+    session_id: uuid.UUID | None = None
+    api_key: object = None
+    # Set when a credential was presented but refused; such a request is never anonymous.
+    rejection: str | None = None
+
+    @property
+    def is_authenticated(self):
+        return self.user is not None
+
+    @property
+    def credentials_sent(self):
+        return self.is_authenticated or self.rejection is not None
+
+
+ANONYMOUS = Viewer()
+
+
+def authenticate(authorization_header):
+    if not authorization_header:
+        return ANONYMOUS
+    scheme, _, token = authorization_header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return Viewer(rejection=TokenRejected.INVALID)
+    try:
+        return authenticate_access_token(token.strip())
+    except TokenRejected as rejected:
+        return Viewer(rejection=rejected.reason)
+
+
+def authenticate_access_token(raw_token):
+    claims = tokens.decode(raw_token, tokens.ACCESS)
+    # One query per request: the session's state is the source of truth for revocation.
+    session = LoginSession.objects.select_related("user").filter(pk=uuid.UUID(claims["sid"])).first()
+    if session is None or str(session.user_id) != claims["user_id"]:
+        raise TokenRejected(TokenRejected.INVALID)
+    if session.is_revoked or not session.user.is_active:
+        raise TokenRejected(TokenRejected.REVOKED)
+    return Viewer(user=session.user, session_id=session.id)

@@ -1,0 +1,53 @@
+"""Errors the domain raises. The schema layer maps each to a contract error code."""
+
+
+class DomainError(Exception):
+    default_message = "The request could not be completed."
+
+    def __init__(self, message=None):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+
+
+class ValidationFailed(DomainError):
+    default_message = "Some input is not valid."
+
+    def __init__(self, field_errors, message=None):
+        super().__init__(message)
+        self.field_errors = {name: list(messages) for name, messages in field_errors.items()}
+
+
+class InvalidCredentials(DomainError):
+    default_message = "Please enter a correct username and password."
+
+
+class TokenRejected(DomainError):
+    """A token or key was presented but cannot be used; `reason` is the contract's reason code."""
+
+    EXPIRED = "token_expired"
+    INVALID = "token_invalid"
+    REVOKED = "token_revoked"
+    API_KEY_INVALID = "api_key_invalid"
+
+    messages = {
+        EXPIRED: "The token has expired.",
+        INVALID: "The token is not valid.",
+        REVOKED: "The token has been revoked.",
+        API_KEY_INVALID: "The API key is not valid.",
+    }
+
+    def __init__(self, reason):
+        super().__init__(self.messages[reason])
+        self.reason = reason
+
+
+class NotFound(DomainError):
+    default_message = "Not found."
+
+
+class PermissionDenied(DomainError):
+    default_message = "You do not have permission to do this."
+
+    def __init__(self, message=None, required=()):
+        super().__init__(message)
+        self.required = list(required)

@@ -1,0 +1,43 @@
+"""Logging in with a password, and changing it."""
+
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts import audit, sessions
+from accounts.exceptions import InvalidCredentials, ValidationFailed
+
+
+def login(username, password, meta):
+    """Start a session for valid credentials; one error for every kind of failure.
+
+    Django's ModelBackend hashes the password even for unknown usernames, so the
+    answer takes about as long whether the account exists or not, and it refuses
+    inactive users. It also upgrades an older hash (PBKDF2) to Argon2.
+    """
+    user = authenticate(username=username, password=password)
+    if user is None:
+        audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)
+        raise InvalidCredentials()
+    update_last_login(None, user)
+    pair = sessions.start_session(user)
+    audit.record(audit.EventType.LOGIN_SUCCESS, meta, user=user)
+    return pair
+
+
+def change_password(user, old_password, new_password, meta):
+    """Set a new password, end every session of the user, and start a fresh one."""
+    if not user.check_password(old_password):
+        raise ValidationFailed({"old_password": ["Your old password was entered incorrectly."]})
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as error:
+        raise ValidationFailed({"new_password": list(error.messages)}) from None
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        sessions.revoke_all_sessions(user)
+        pair = sessions.start_session(user)
+    audit.record(audit.EventType.PASSWORD_CHANGED, meta, user=user)
+    return pair

@@ -1,0 +1,69 @@
+"""Validation and creation of new users (API.md section 5)."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, transaction
+
+from accounts import audit
+from accounts.exceptions import ValidationFailed
+from accounts.models import User
+
+
+def _username_errors(username):
+    field = User._meta.get_field("username")
+    try:
+        field.clean(username, None)
+    except ValidationError as error:
+        return list(error.messages)
+    # Like Django's UserCreationForm: "Alice" and "alice" would be indistinguishable to people.
+    if User.objects.filter(username__iexact=username).exists():
+        return ["A user with that username already exists."]
+    return []
+
+
+def _email_errors(email):
+    if not email:
+        return ["This field is required."]
+    try:
+        EmailValidator()(email)
+    except ValidationError as error:
+        return list(error.messages)
+    if User.objects.filter(email__iexact=email).exists():
+        return ["A user with that email already exists."]
+    return []
+
+
+def _password_errors(password, candidate):
+    try:
+        password_validation.validate_password(password, candidate)
+    except ValidationError as error:
+        return list(error.messages)
+    return []
+
+
+def register(username, email, password, password_confirm, meta):
+    email = User.objects.normalize_email(email.strip())
+    candidate = User(username=username, email=email)
+    field_errors = {
+        "username": _username_errors(username),
+        "email": _email_errors(email),
+        "password": _password_errors(password, candidate),
+        "password_confirm": [] if password == password_confirm else ["The two passwords do not match."],
+    }
+    field_errors = {name: messages for name, messages in field_errors.items() if messages}
+    if field_errors:
+        raise ValidationFailed(field_errors)
+    candidate.set_password(password)
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:
+        # Lost a race with a concurrent registration of the same name or email.
+        raise ValidationFailed(
+            {name: messages for name, messages in
+             {"username": _username_errors(username), "email": _email_errors(email)}.items() if messages}
+            or {"username": ["A user with that username already exists."]}
+        ) from None
+    audit.record(audit.EventType.REGISTER, meta, user=candidate)
+    return candidate

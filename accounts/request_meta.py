@@ -1,0 +1,31 @@
+"""Who is on the other end of a request, as far as the audit log and rate limits need to know."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    ip: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request):
+        return cls(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:512])
+
+
+def client_ip(request):
+    """REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies each appended the address they saw.
+
+    Only the last N entries of X-Forwarded-For were written by our proxies; anything to
+    their left came from the client and may be forged, so it is never believed.
+    """
+    remote_addr = request.META.get("REMOTE_ADDR") or None
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops <= 0:
+        return remote_addr
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < hops:
+        return remote_addr
+    return forwarded[-hops]

@@ -1,0 +1,94 @@
+"""Encoding and verifying the JSON Web Tokens of API.md section 1."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.exceptions import TokenRejected
+
+ACCESS = "access"
+REFRESH = "refresh"
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type"]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: uuid.UUID
+    issued_at: datetime
+    expires_at: datetime
+
+
+def _config():
+    return settings.JWT
+
+
+def _issue(token_type, lifetime_seconds, claims):
+    config = _config()
+    jti = uuid.uuid4()
+    # JWT times are whole seconds; truncating here keeps the stored and signed times equal.
+    issued_at = timezone.now().replace(microsecond=0)
+    expires_at = issued_at + timedelta(seconds=lifetime_seconds)
+    payload = {
+        **claims,
+        "token_type": token_type,
+        "jti": jti.hex,
+        "iat": issued_at,
+        "exp": expires_at,
+    }
+    if config["ISSUER"]:
+        payload["iss"] = config["ISSUER"]
+    if config["AUDIENCE"]:
+        payload["aud"] = config["AUDIENCE"]
+    token = jwt.encode(payload, config["SIGNING_KEY"], algorithm=config["ALGORITHM"])
+    return IssuedToken(token=token, jti=jti, issued_at=issued_at, expires_at=expires_at)
+
+
+def issue_access(user, session_id):
+    return _issue(
+        ACCESS,
+        _config()["ACCESS_TOKEN_LIFETIME"],
+        {"user_id": str(user.pk), "username": user.get_username(), "sid": str(session_id)},
+    )
+
+
+def issue_refresh(user, session_id):
+    return _issue(
+        REFRESH,
+        _config()["REFRESH_TOKEN_LIFETIME"],
+        {"user_id": str(user.pk), "sid": str(session_id)},
+    )
+
+
+def decode(token, expected_type):
+    """The verified claims of `token`, or TokenRejected with reason expired or invalid."""
+    config = _config()
+    try:
+        claims = jwt.decode(
+            token,
+            config["SIGNING_KEY"],
+            algorithms=[config["ALGORITHM"]],
+            issuer=config["ISSUER"],
+            audience=config["AUDIENCE"],
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenRejected(TokenRejected.EXPIRED) from None
+    except jwt.PyJWTError:
+        raise TokenRejected(TokenRejected.INVALID) from None
+    if claims.get("token_type") != expected_type or not _well_formed(claims):
+        raise TokenRejected(TokenRejected.INVALID)
+    return claims
+
+
+def _well_formed(claims):
+    try:
+        uuid.UUID(claims["jti"])
+        uuid.UUID(claims["sid"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return isinstance(claims.get("user_id"), str)

@@ -1,0 +1,83 @@
+from typing import Annotated
+
+import strawberry
+
+from accounts import passwords, registration, sessions
+from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload
+from schema.permissions import AllowAny, IsAuthenticated, authenticated_user, protected_mutation
+from schema.relay import to_global_id
+
+
+@strawberry.input(description="A new account.")
+class RegisterInput:
+    username: str = strawberry.field(description="150 characters or fewer: letters, digits and @/./+/-/_.")
+    email: str = strawberry.field(description="A valid email address, unique ignoring case.")
+    password: str = strawberry.field(description="Checked by the password validators; at most 128 characters.")
+    password_confirm: str = strawberry.field(description="The same password again.")
+
+
+def token_payload(info, pair):
+    info.context.act_as(info, pair.user, pair.session_id)
+    return TokenPayload(
+        access=pair.access,
+        refresh=pair.refresh,
+        access_expires_at=pair.access_expires_at,
+        refresh_expires_at=pair.refresh_expires_at,
+        user=pair.user,
+    )
+
+
+RefreshArgument = Annotated[str, strawberry.argument(description="A refresh token from tokenAuth or refreshToken.")]
+
+
+@strawberry.type
+class AccountMutations:
+    @protected_mutation(AllowAny(), description="Create an account. It does not log in.")
+    def register(
+        self, info: strawberry.Info, input: Annotated[RegisterInput, strawberry.argument(description="The account.")]
+    ) -> RegisterPayload:
+        user = registration.register(
+            input.username, input.email, input.password, input.password_confirm, info.context.meta
+        )
+        return RegisterPayload(
+            id=to_global_id("User", user.pk), username=user.username, email=user.email, date_joined=user.date_joined
+        )
+
+    @protected_mutation(AllowAny(), description="Log in with a username and password: starts a session.")
+    def token_auth(
+        self,
+        info: strawberry.Info,
+        username: Annotated[str, strawberry.argument(description="The username.")],
+        password: Annotated[str, strawberry.argument(description="The password.")],
+        otp: Annotated[
+            str | None,
+            strawberry.argument(description="A current TOTP code or an unused recovery code, when TOTP is on."),
+        ] = None,
+    ) -> TokenPayload:
+        return token_payload(info, passwords.login(username, password, info.context.meta))
+
+    @protected_mutation(
+        AllowAny(), description="Trade a refresh token for a new pair; a second use revokes the session."
+    )
+    def refresh_token(self, info: strawberry.Info, refresh: RefreshArgument) -> TokenPayload:
+        return token_payload(info, sessions.rotate(refresh, info.context.meta))
+
+    @protected_mutation(AllowAny(), description="Log out: revoke the session a refresh token belongs to.")
+    def revoke_token(self, info: strawberry.Info, refresh: RefreshArgument) -> RevokePayload:
+        return RevokePayload(revoked=sessions.revoke(refresh, info.context.meta))
+
+    @protected_mutation(IsAuthenticated(), description="Revoke every session of the viewer; returns how many.")
+    def revoke_all_tokens(self, info: strawberry.Info) -> int:
+        return sessions.revoke_all(authenticated_user(info), info.context.meta)
+
+    @protected_mutation(
+        IsAuthenticated(), description="Change the viewer's password; revokes every session and starts a new one."
+    )
+    def change_password(
+        self,
+        info: strawberry.Info,
+        old_password: Annotated[str, strawberry.argument(description="The current password.")],
+        new_password: Annotated[str, strawberry.argument(description="The new password.")],
+    ) -> TokenPayload:
+        pair = passwords.change_password(authenticated_user(info), old_password, new_password, info.context.meta)
+        return token_payload(info, pair)

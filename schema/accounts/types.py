@@ -1,0 +1,64 @@
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from accounts.models import User
+from schema.permissions import IsSelfOrStaff, IsSelfOrStaffOrCodename, protected_field
+
+
+@strawberry.type(name="User", description="A person with an account.")
+class UserType(relay.Node):
+    pk: relay.NodeID[int]
+    username: str = strawberry.field(description="Unique login name.")
+    email: str | None = protected_field(
+        IsSelfOrStaffOrCodename("accounts.view_user"),
+        description="Email address; visible to the user themself, staff and holders of accounts.view_user.",
+    )
+    is_staff: bool = strawberry.field(description="Whether the user is staff (may read what other users own).")
+    date_joined: datetime = strawberry.field(description="When the account was created.")
+    last_login: datetime | None = protected_field(
+        IsSelfOrStaff(), description="When the user last logged in; visible to the user themself and staff."
+    )
+
+    @protected_field(IsSelfOrStaff(), description="Names of the user's roles; visible to the user themself and staff.")
+    def roles(self, root: strawberry.Parent[User]) -> list[str] | None:
+        return sorted(group.name for group in root.groups.all())
+
+    @protected_field(
+        IsSelfOrStaff(),
+        description='Effective codenames ("app_label.codename"); visible to the user themself and staff.',
+    )
+    def permissions(self, root: strawberry.Parent[User]) -> list[str] | None:
+        return sorted(root.get_all_permissions())
+
+    @protected_field(IsSelfOrStaff(), description="Whether two-factor login is on; visible to the user themself and staff.")
+    def totp_enabled(self, root: strawberry.Parent[User]) -> bool | None:
+        device = getattr(root, "totp_device", None)
+        return device is not None and device.is_confirmed
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, (User, cls))
+
+
+@strawberry.type(description="The account that register created.")
+class RegisterPayload:
+    id: strawberry.ID = strawberry.field(description="Global id of the new user.")
+    username: str = strawberry.field(description="The new user's username.")
+    email: str = strawberry.field(description="The new user's email address.")
+    date_joined: datetime = strawberry.field(description="When the account was created.")
+
+
+@strawberry.type(description="A fresh access and refresh token of one login session.")
+class TokenPayload:
+    access: str = strawberry.field(description="Access token: send it as `Authorization: Bearer <access>`.")
+    refresh: str = strawberry.field(description="Refresh token: trade it once for a new pair with refreshToken.")
+    access_expires_at: datetime = strawberry.field(description="When the access token expires.")
+    refresh_expires_at: datetime = strawberry.field(description="When the refresh token expires.")
+    user: UserType = strawberry.field(description="The logged-in user, who is the viewer within this payload.")
+
+
+@strawberry.type(description="The result of revoking a session.")
+class RevokePayload:
+    revoked: bool = strawberry.field(description="False when the session was already revoked or the token expired.")

@@ -1,0 +1,36 @@
+from functools import cached_property
+
+from strawberry.django.context import StrawberryDjangoContext
+
+from accounts.authentication import Viewer, authenticate
+from accounts.request_meta import RequestMeta
+
+
+class Context(StrawberryDjangoContext):
+    """Per-request state; the viewer is resolved on first use and only once."""
+
+    @cached_property
+    def viewer(self):
+        return authenticate(self.request.headers.get("Authorization"))
+
+    @cached_property
+    def meta(self):
+        return RequestMeta.from_request(self.request)
+
+    @cached_property
+    def _viewer_overrides(self):
+        return {}
+
+    def act_as(self, info, user, session_id):
+        """Inside the result of this field (a login's TokenPayload) `user` is the viewer."""
+        self._viewer_overrides[tuple(info.path.as_list())] = Viewer(user=user, session_id=session_id)
+
+    def viewer_for(self, info):
+        if self._viewer_overrides:
+            path = info.path
+            while path is not None:
+                override = self._viewer_overrides.get(tuple(path.as_list()))
+                if override is not None:
+                    return override
+                path = path.prev
+        return self.viewer

@@ -1,0 +1,135 @@
+"""The contract's error codes (API.md section 3), and how every failure becomes one."""
+
+import logging
+from collections.abc import Iterator
+
+from django.conf import settings
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.utils.str_converters import to_camel_case
+
+from accounts.exceptions import (
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    TokenRejected,
+    ValidationFailed,
+)
+
+logger = logging.getLogger("schema.errors")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+MISSING_CREDENTIALS = "missing_credentials"
+
+
+class ApiError(Exception):
+    """A failure the client is meant to see: a message for people and a code for programs."""
+
+    code = INTERNAL_SERVER_ERROR
+    default_message = "Unexpected error."
+
+    def __init__(self, message=None, **extensions):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+        self.extensions = {"code": self.code, **extensions}
+
+
+class Unauthenticated(ApiError):
+    code = UNAUTHENTICATED
+    default_message = "Authentication is required."
+
+    def __init__(self, reason=MISSING_CREDENTIALS):
+        message = TokenRejected.messages.get(reason, self.default_message)
+        super().__init__(message, reason=reason)
+
+
+class Forbidden(ApiError):
+    code = FORBIDDEN
+    default_message = "You do not have permission to do this."
+
+    def __init__(self, message=None, required=()):
+        extras = {"required": sorted(required)} if required else {}
+        super().__init__(message, **extras)
+
+
+class NotFoundError(ApiError):
+    code = NOT_FOUND
+    default_message = "Not found."
+
+
+class BadUserInput(ApiError):
+    code = BAD_USER_INPUT
+    default_message = "Some input is not valid."
+
+    def __init__(self, field_errors, message=None):
+        super().__init__(message, fieldErrors=field_errors)
+
+
+class InvalidCredentialsError(ApiError):
+    code = INVALID_CREDENTIALS
+    default_message = InvalidCredentials.default_message
+
+
+def from_domain_error(error):
+    """The ApiError a domain exception stands for, or None for an unexpected one."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, ValidationFailed):
+        return BadUserInput(
+            {to_camel_case(name): messages for name, messages in error.field_errors.items()},
+            error.message,
+        )
+    if isinstance(error, TokenRejected):
+        return Unauthenticated(error.reason)
+    if isinstance(error, InvalidCredentials):
+        return InvalidCredentialsError(error.message)
+    if isinstance(error, NotFound):
+        return NotFoundError(error.message)
+    if isinstance(error, PermissionDenied):
+        return Forbidden(error.message, error.required)
+    return None
+
+
+def is_unexpected(error: GraphQLError):
+    original = error.original_error
+    return original is not None and from_domain_error(original) is None
+
+
+def format_error(error: GraphQLError):
+    """Give every error a code; hide what went wrong inside unexpected ones."""
+    original = error.original_error
+    if original is None:
+        # Parse and validation errors, and errors GraphQL raised itself (variable coercion).
+        code = (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
+        return GraphQLError(
+            error.message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code}
+        )
+    api_error = from_domain_error(original)
+    if api_error is None:
+        message = str(original) if settings.DEBUG else ApiError.default_message
+        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": INTERNAL_SERVER_ERROR})
+    return GraphQLError(api_error.message, nodes=error.nodes, path=error.path, extensions=api_error.extensions)
+
+
+class ContractErrors(SchemaExtension):
+    """Rewrites the errors of each result into the shape API.md section 3 promises."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [format_error(error) for error in result.errors]
+
+
+def log_unexpected_errors(errors):
+    """Expected failures (bad input, refused tokens) are not worth a stack trace in the logs."""
+    for error in errors:
+        if is_unexpected(error):
+            logger.error("Unexpected error at %s", error.path, exc_info=error.original_error)

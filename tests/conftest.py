@@ -1,0 +1,97 @@
+import json
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import User
+
+PASSWORD = "correct horse battery staple"
+
+
+class GraphQLClient:
+    """Talks to /graphql/ through Django's full HTTP stack, like a real client would."""
+
+    def __init__(self):
+        self.http = Client()
+        self.headers = {}
+
+    def authenticate(self, access_token):
+        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token}"}
+        return self
+
+    def execute(self, query, variables=None, **extra):
+        response = self.http.post(
+            "/graphql/",
+            data=json.dumps({"query": query, "variables": variables or {}}),
+            content_type="application/json",
+            **{**self.headers, **extra},
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def login(self, username, password=PASSWORD):
+        result = self.execute(LOGIN, {"username": username, "password": password})
+        assert "errors" not in result, result
+        return result["data"]["tokenAuth"]
+
+
+LOGIN = """
+mutation Login($username: String!, $password: String!, $otp: String) {
+  tokenAuth(username: $username, password: $password, otp: $otp) {
+    access refresh accessExpiresAt refreshExpiresAt user { id username }
+  }
+}
+"""
+
+
+def error_codes(result):
+    return [error["extensions"]["code"] for error in result.get("errors", [])]
+
+
+def only_error(result):
+    assert len(result.get("errors", [])) == 1, result
+    return result["errors"][0]
+
+
+@pytest.fixture(autouse=True)
+def clear_cache(db):
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def gql():
+    return GraphQLClient()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username="alice", password=PASSWORD, **fields):
+        fields.setdefault("email", f"{username}@example.com")
+        return User.objects.create_user(username=username, password=password, **fields)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def as_user(gql):
+    """A client logged in as the given user, through tokenAuth."""
+
+    def login_as(user, password=PASSWORD):
+        client = GraphQLClient()
+        tokens = client.login(user.username, password)
+        return client.authenticate(tokens["access"])
+
+    return login_as
