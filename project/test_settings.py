@@ -15,3 +15,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if os.environ.get("TEST_DATABASE_URL"):
     DATABASES = {"default": sqlite_options(dj_database_url.parse(os.environ["TEST_DATABASE_URL"]))}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not shared-cache memory: only a file honours the busy timeout that lets
+    # concurrent writers (the race tests) wait for each other as they do in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}  # noqa: F405

@@ -1,0 +1,206 @@
+"""Session lifecycle: rotation, reuse detection, revocation (API.md sections 1 and 5)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import AuditEvent, LoginSession
+from tests.conftest import PASSWORD, GraphQLClient, only_error
+from tests.tokens_util import claims_of, sign
+
+REFRESH = "mutation($r: String!) { refreshToken(refresh: $r) { access refresh user { username } } }"
+REVOKE = "mutation($r: String!) { revokeToken(refresh: $r) { revoked } }"
+REVOKE_ALL = "mutation { revokeAllTokens }"
+CHANGE_PASSWORD = """
+mutation($old: String!, $new: String!) {
+  changePassword(oldPassword: $old, newPassword: $new) { access refresh user { username } }
+}
+"""
+ME = "{ me { username } }"
+
+
+def refresh(token):
+    return GraphQLClient().execute(REFRESH, {"r": token})
+
+
+def revoke(token):
+    return GraphQLClient().execute(REVOKE, {"r": token})
+
+
+def me(access):
+    return GraphQLClient().authenticate(access).execute(ME)
+
+
+def reason(result):
+    error = only_error(result)
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    return error["extensions"]["reason"]
+
+
+@pytest.fixture
+def tokens(gql, alice):
+    return gql.login("alice")
+
+
+def test_refresh_returns_a_new_pair_in_the_same_session(tokens):
+    result = refresh(tokens["refresh"])
+
+    pair = result["data"]["refreshToken"]
+    assert pair["refresh"] != tokens["refresh"] and pair["access"] != tokens["access"]
+    assert claims_of(pair["refresh"])["sid"] == claims_of(tokens["refresh"])["sid"]
+    assert me(pair["access"])["data"]["me"]["username"] == "alice"
+    assert refresh(pair["refresh"])["data"]["refreshToken"]["user"]["username"] == "alice"
+    assert AuditEvent.objects.filter(type="TOKEN_REFRESH").count() == 2
+
+
+def test_reusing_a_consumed_refresh_token_revokes_the_whole_session(tokens):
+    newest = refresh(tokens["refresh"])["data"]["refreshToken"]
+
+    assert reason(refresh(tokens["refresh"])) == "token_revoked"
+    assert reason(refresh(newest["refresh"])) == "token_revoked"
+    assert reason(me(newest["access"])) == "token_revoked"
+    assert reason(me(tokens["access"])) == "token_revoked"
+    assert AuditEvent.objects.filter(type="TOKEN_REUSE_DETECTED", success=False).count() == 1
+
+
+def test_reuse_in_one_session_leaves_other_sessions_alone(tokens, gql):
+    other = gql.login("alice")
+    refresh(tokens["refresh"])
+    refresh(tokens["refresh"])
+    assert me(other["access"])["data"]["me"]["username"] == "alice"
+
+
+def test_expired_refresh_token_is_token_expired(tokens):
+    with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
+        assert reason(refresh(tokens["refresh"])) == "token_expired"
+
+
+@pytest.mark.parametrize("kind", ["access token", "garbage", "forged", "unknown jti"])
+def test_anything_but_a_genuine_refresh_token_is_invalid(tokens, kind):
+    claims = claims_of(tokens["refresh"])
+    token = {
+        "access token": tokens["access"],
+        "garbage": "garbage",
+        "forged": sign(claims, key="not-the-server-key-" + "x" * 40),
+        "unknown jti": sign({**claims, "jti": "0" * 32}),
+    }[kind]
+    assert reason(refresh(token)) == "token_invalid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_of_one_token_let_exactly_one_through(make_user):
+    make_user("alice")
+    tokens = GraphQLClient().login("alice")
+    results = []
+    barrier = threading.Barrier(2)
+
+    def attempt():
+        try:
+            barrier.wait()
+            results.append(refresh(tokens["refresh"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    succeeded = [result for result in results if result.get("data")]
+    failed = [result for result in results if not result.get("data")]
+    assert len(succeeded) == 1 and len(failed) == 1
+    assert reason(failed[0]) == "token_revoked"
+
+
+def test_revoke_token_ends_the_session(tokens):
+    assert revoke(tokens["refresh"])["data"]["revokeToken"] == {"revoked": True}
+
+    assert reason(refresh(tokens["refresh"])) == "token_revoked"
+    assert reason(me(tokens["access"])) == "token_revoked"
+    assert AuditEvent.objects.filter(type="TOKEN_REVOKED").count() == 1
+
+
+def test_revoking_twice_answers_false(tokens):
+    revoke(tokens["refresh"])
+    assert revoke(tokens["refresh"])["data"]["revokeToken"] == {"revoked": False}
+
+
+def test_revoking_an_expired_token_answers_false(tokens):
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert revoke(tokens["refresh"])["data"]["revokeToken"] == {"revoked": False}
+
+
+@pytest.mark.parametrize("kind", ["access token", "garbage"])
+def test_revoking_something_that_is_not_a_refresh_token_is_invalid(tokens, kind):
+    token = tokens["access"] if kind == "access token" else "garbage"
+    assert reason(revoke(token)) == "token_invalid"
+    assert me(tokens["access"])["data"]["me"]["username"] == "alice"
+
+
+def test_revoke_all_tokens_ends_every_session_of_the_viewer(tokens, gql, bob):
+    second = gql.login("alice")
+    bobs = gql.login("bob")
+
+    result = GraphQLClient().authenticate(tokens["access"]).execute(REVOKE_ALL)
+
+    assert result["data"]["revokeAllTokens"] == 2
+    for pair in (tokens, second):
+        assert reason(me(pair["access"])) == "token_revoked"
+        assert reason(refresh(pair["refresh"])) == "token_revoked"
+    assert me(bobs["access"])["data"]["me"]["username"] == "bob"
+    assert AuditEvent.objects.filter(type="ALL_TOKENS_REVOKED").count() == 1
+
+
+@pytest.mark.django_db
+def test_revoke_all_tokens_needs_a_viewer():
+    assert reason(GraphQLClient().execute(REVOKE_ALL)) == "missing_credentials"
+
+
+def change_password(access, old, new):
+    return GraphQLClient().authenticate(access).execute(CHANGE_PASSWORD, {"old": old, "new": new})
+
+
+def test_change_password_revokes_other_sessions_and_returns_a_working_pair(tokens, gql, alice):
+    other = gql.login("alice")
+    new_password = "a brand new passphrase"
+
+    pair = change_password(tokens["access"], PASSWORD, new_password)["data"]["changePassword"]
+
+    assert me(pair["access"])["data"]["me"]["username"] == "alice"
+    assert refresh(pair["refresh"])["data"]["refreshToken"]
+    for old in (tokens, other):
+        assert reason(me(old["access"])) == "token_revoked"
+    alice.refresh_from_db()
+    assert alice.check_password(new_password)
+    assert AuditEvent.objects.filter(type="PASSWORD_CHANGED", user=alice).exists()
+
+
+def test_change_password_with_a_wrong_old_password(tokens, alice):
+    error = only_error(change_password(tokens["access"], "not my password", "a brand new passphrase"))
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert list(error["extensions"]["fieldErrors"]) == ["oldPassword"]
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert me(tokens["access"])["data"]["me"]["username"] == "alice"
+
+
+@pytest.mark.parametrize("weak", ["short", "12345678901", "password1", "alice-example"])
+def test_change_password_to_a_weak_password(tokens, alice, weak):
+    error = only_error(change_password(tokens["access"], PASSWORD, weak))
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert list(error["extensions"]["fieldErrors"]) == ["newPassword"]
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert LoginSession.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_change_password_needs_a_viewer():
+    assert reason(GraphQLClient().execute(CHANGE_PASSWORD, {"old": PASSWORD, "new": "x" * 12})) == "missing_credentials"

@@ -1,0 +1,59 @@
+import logging
+
+import pytest
+
+from accounts import passwords
+from accounts.models import AuditEvent
+from tests.conftest import PASSWORD, GraphQLClient, only_error
+
+NEW_PASSWORD = "another secret passphrase"
+
+
+@pytest.mark.django_db
+def test_no_password_or_token_reaches_the_logs_or_the_audit_log(caplog):
+    caplog.set_level(logging.DEBUG)
+    gql = GraphQLClient()
+    register = """mutation($p: String!) { register(input: {username: "carol", email: "carol@example.com",
+                  password: $p, passwordConfirm: $p}) { id } }"""
+    gql.execute(register, {"p": PASSWORD})
+    gql.execute('mutation($p: String!) { tokenAuth(username: "carol", password: $p) { access } }', {"p": "wrong-guess-123"})
+    tokens = gql.login("carol")
+    rotated = gql.execute("mutation($r: String!) { refreshToken(refresh: $r) { access refresh } }", {"r": tokens["refresh"]})
+    gql.execute("mutation($r: String!) { refreshToken(refresh: $r) { access } }", {"r": tokens["refresh"]})
+    fresh = gql.login("carol")
+    GraphQLClient().authenticate(fresh["access"]).execute(
+        "mutation($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) { access } }",
+        {"o": PASSWORD, "n": NEW_PASSWORD},
+    )
+
+    secrets = [PASSWORD, NEW_PASSWORD, "wrong-guess-123", tokens["access"], tokens["refresh"], fresh["refresh"]]
+    secrets += list(rotated["data"]["refreshToken"].values())
+    audit_text = " ".join(str(list(event.__dict__.values())) for event in AuditEvent.objects.all())
+    assert AuditEvent.objects.count() >= 6
+    assert "LOGIN_SUCCESS" in caplog.text
+    for secret in secrets:
+        assert secret not in caplog.text
+        assert secret not in audit_text
+
+
+@pytest.mark.django_db
+def test_unexpected_errors_are_masked_and_logged_without_the_arguments(alice, monkeypatch, caplog):
+    def explode(username, password, meta):
+        raise RuntimeError(f"database exploded near {password}")
+
+    monkeypatch.setattr(passwords, "login", explode)
+    result = GraphQLClient().execute(
+        'mutation { tokenAuth(username: "alice", password: "hunter2-secret") { access } }'
+    )
+
+    error = only_error(result)
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert error["message"] == "Unexpected error."
+    assert "exploded" not in str(result) and "Traceback" not in str(result)
+    assert "Unexpected error at ['tokenAuth']" in caplog.text
+
+
+@pytest.mark.django_db
+def test_expected_errors_are_not_logged_as_errors(caplog):
+    GraphQLClient().execute("{ me { username } }")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

@@ -1,0 +1,54 @@
+"""Production settings refuse to start insecurely and pass Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "a-production-secret-that-is-long-and-random-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "DJANGO_SECURE_SSL_REDIRECT": "1",
+}
+
+
+def run_manage(*args, env):
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "JWT_"))}
+    clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "dev-only-insecure-secret-key-do-not-use-in-production", "django-insecure-" + "a" * 50, "short"],
+)
+def test_production_refuses_a_missing_or_default_secret_key(secret):
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DJANGO_SECRET_KEY"}
+    if secret is not None:
+        env["DJANGO_SECRET_KEY"] = secret
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    if secret:
+        assert secret not in result.stderr
+
+
+def test_check_deploy_passes_with_production_like_environment():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_runs_without_a_secret_key():
+    result = run_manage("check", env={"DJANGO_DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
