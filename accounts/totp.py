@@ -110,9 +110,14 @@ def disable(user, password, code, meta):
     if not _consume_any_code(device, code):
         _record_failure(user, meta)
         raise ValidationFailed({"code": [CODE_REFUSED]})
-    device.delete()
-    audit.record(audit.EventType.TOTP_DISABLED, meta, user=user)
+    remove(device, meta)
     return True
+
+
+def remove(device, meta):
+    """Turn two-factor login off for the device's user (also how staff reset a lost device)."""
+    device.delete()
+    audit.record(audit.EventType.TOTP_DISABLED, meta, user=device.user)
 
 
 def _record_failure(user, meta):
