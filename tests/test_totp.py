@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 import time_machine
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from accounts.models import AuditEvent, RecoveryCode, TotpDevice
 from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
@@ -242,3 +242,21 @@ def test_secrets_and_codes_never_reach_logs_or_audit(alice, as_user, clock, capl
     for sensitive in (secret, confirming_code, *recovery_codes):
         assert sensitive not in caplog.text
         assert sensitive not in audit_rows
+
+
+def test_staff_see_devices_in_the_admin_but_never_secrets_and_can_reset_one(enabled, alice, make_user):
+    _, secret, _ = enabled
+    admin = make_user("root", is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(admin)
+    device = TotpDevice.objects.get(user=alice)
+    for page in ("/admin/accounts/totpdevice/", f"/admin/accounts/totpdevice/{device.pk}/change/"):
+        response = browser.get(page)
+        assert response.status_code == 200
+        assert "alice" in response.content.decode()
+        assert secret not in response.content.decode()
+
+    assert browser.post(f"/admin/accounts/totpdevice/{device.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not TotpDevice.objects.filter(user=alice).exists()
+    assert events("TOTP_DISABLED").filter(user=alice).count() == 1
+    assert "errors" not in login("alice")
