@@ -1,6 +1,56 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import User
+from accounts import apikeys, totp
+from accounts.models import ApiKey, TotpDevice, User
+from accounts.request_meta import RequestMeta
 
 admin.site.register(User, UserAdmin)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the API creates (their secrets are shown once, to their owner)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ("name", "prefix", "user", "read_only", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("read_only", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    exclude = ("secret_hash",)
+    actions = ("revoke_keys",)
+
+    @admin.action(description="Revoke selected API keys", permissions=("revoke",))
+    def revoke_keys(self, request, queryset):
+        meta = RequestMeta.from_request(request)
+        revoked = sum(apikeys.revoke(key, meta) for key in queryset.select_related("user"))
+        self.message_user(request, f"Revoked {revoked} API key(s).")
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("accounts.change_apikey")
+
+
+@admin.register(TotpDevice)
+class TotpDeviceAdmin(ReadOnlyAdmin):
+    """Staff can see who has two-factor login on and delete a device to reset it, never its secret."""
+
+    list_display = ("user", "confirmed_at")
+    list_filter = (("confirmed_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    fields = ("user", "confirmed_at")
+
+    def delete_model(self, request, obj):
+        totp.remove(obj, RequestMeta.from_request(request))
+
+    def delete_queryset(self, request, queryset):
+        meta = RequestMeta.from_request(request)
+        for device in queryset.select_related("user"):
+            totp.remove(device, meta)

@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from accounts import tokens
+from accounts import apikeys, tokens
 from accounts.exceptions import TokenRejected
 from accounts.models import LoginSession
 
@@ -28,16 +28,29 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def authenticate(authorization_header):
-    if not authorization_header:
-        return ANONYMOUS
-    scheme, _, token = authorization_header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return Viewer(rejection=TokenRejected.INVALID)
+def authenticate(authorization_header, api_key_header=None):
+    """The viewer for a request's `Authorization` and `X-API-Key` headers.
+
+    A request carries one credential at most: with both headers it is refused
+    (api_key_invalid) rather than guessing which one the client meant to use.
+    """
+    if authorization_header and api_key_header:
+        return Viewer(rejection=TokenRejected.API_KEY_INVALID)
     try:
-        return authenticate_access_token(token.strip())
+        if api_key_header:
+            return authenticate_api_key(api_key_header)
+        if authorization_header:
+            return authenticate_bearer(authorization_header)
     except TokenRejected as rejected:
         return Viewer(rejection=rejected.reason)
+    return ANONYMOUS
+
+
+def authenticate_bearer(authorization_header):
+    scheme, _, token = authorization_header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenRejected(TokenRejected.INVALID)
+    return authenticate_access_token(token.strip())
 
 
 def authenticate_access_token(raw_token):
@@ -49,3 +62,8 @@ def authenticate_access_token(raw_token):
     if session.is_revoked or not session.user.is_active:
         raise TokenRejected(TokenRejected.REVOKED)
     return Viewer(user=session.user, session_id=session.id)
+
+
+def authenticate_api_key(secret):
+    key = apikeys.authenticate(secret)
+    return Viewer(user=key.user, api_key=key)

@@ -51,3 +51,15 @@ class PermissionDenied(DomainError):
     def __init__(self, message=None, required=()):
         super().__init__(message)
         self.required = list(required)
+
+
+class OtpRequired(DomainError):
+    """The password was right, but the account has two-factor login on and no code was sent."""
+
+    default_message = "A one-time code is required: send `otp` with a code from your authenticator app."
+
+
+class OtpInvalid(DomainError):
+    """The password was right, but the one-time code is wrong, expired or already used."""
+
+    default_message = "The one-time code is not valid or was already used."

@@ -5,21 +5,24 @@ from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts import audit, sessions
+from accounts import audit, sessions, totp
 from accounts.exceptions import InvalidCredentials, ValidationFailed
 
 
-def login(username, password, meta):
+def login(username, password, meta, otp=None):
     """Start a session for valid credentials; one error for every kind of failure.
 
     Django's ModelBackend hashes the password even for unknown usernames, so the
     answer takes about as long whether the account exists or not, and it refuses
-    inactive users. It also upgrades an older hash (PBKDF2) to Argon2.
+    inactive users. It also upgrades an older hash (PBKDF2) to Argon2. Only after the
+    password is accepted is the second factor asked for, so OTP_REQUIRED never tells
+    a stranger that an account exists.
     """
     user = authenticate(username=username, password=password)
     if user is None:
         audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)
         raise InvalidCredentials()
+    totp.check_second_factor(user, otp, meta)
     update_last_login(None, user)
     pair = sessions.start_session(user)
     audit.record(audit.EventType.LOGIN_SUCCESS, meta, user=user)

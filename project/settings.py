@@ -159,6 +159,9 @@ JWT = {
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
 }
 
+# Two-factor login: the name authenticator apps show next to the account (API.md section 7).
+TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
+
 # GraphQL endpoint.
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)

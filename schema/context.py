@@ -11,7 +11,8 @@ class Context(StrawberryDjangoContext):
 
     @cached_property
     def viewer(self):
-        return authenticate(self.request.headers.get("Authorization"))
+        headers = self.request.headers
+        return authenticate(headers.get("Authorization"), headers.get("X-API-Key"))
 
     @cached_property
     def meta(self):

@@ -11,6 +11,8 @@ from strawberry.utils.str_converters import to_camel_case
 from accounts.exceptions import (
     InvalidCredentials,
     NotFound,
+    OtpInvalid,
+    OtpRequired,
     PermissionDenied,
     TokenRejected,
     ValidationFailed,
@@ -23,6 +25,8 @@ FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+OTP_REQUIRED = "OTP_REQUIRED"
+OTP_INVALID = "OTP_INVALID"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -77,6 +81,16 @@ class InvalidCredentialsError(ApiError):
     default_message = InvalidCredentials.default_message
 
 
+class OtpRequiredError(ApiError):
+    code = OTP_REQUIRED
+    default_message = OtpRequired.default_message
+
+
+class OtpInvalidError(ApiError):
+    code = OTP_INVALID
+    default_message = OtpInvalid.default_message
+
+
 def from_domain_error(error):
     """The ApiError a domain exception stands for, or None for an unexpected one."""
     if isinstance(error, ApiError):
@@ -94,6 +108,10 @@ def from_domain_error(error):
         return NotFoundError(error.message)
     if isinstance(error, PermissionDenied):
         return Forbidden(error.message, error.required)
+    if isinstance(error, OtpRequired):
+        return OtpRequiredError(error.message)
+    if isinstance(error, OtpInvalid):
+        return OtpInvalidError(error.message)
     return None
 
 

@@ -81,6 +81,26 @@ class IsSelfOrStaffOrCodename(BasePermission):
         return True
 
 
+class IsTokenLogin(BasePermission):
+    """Authenticated by a token from tokenAuth: an API key can never manage credentials."""
+
+    def has_permission(self, source, info, **kwargs):
+        authenticated_user(info)
+        if viewer_of(info).api_key is not None:
+            raise Forbidden("API keys cannot manage credentials; log in with tokenAuth and use the access token.")
+        return True
+
+
+class NoReadOnlyKey(BasePermission):
+    """Part of every mutation (see protected_mutation): a read-only API key changes nothing."""
+
+    def has_permission(self, source, info, **kwargs):
+        api_key = viewer_of(info).api_key
+        if api_key is not None and api_key.read_only:
+            raise Forbidden("This API key is read-only; mutations need a key that is not.")
+        return True
+
+
 class ConfiguredCodenames(BasePermission):
     """Codenames an operator requires for a field through settings.GRAPHQL_FIELD_CODENAMES."""
 
@@ -101,4 +121,5 @@ def protected_field(*rules, **field_kwargs):
 
 
 def protected_mutation(*rules, **field_kwargs):
-    return strawberry.mutation(extensions=[_permission_extension(rules)], **field_kwargs)
+    """A mutation that runs only when every rule allows it, and never for a read-only API key."""
+    return strawberry.mutation(extensions=[_permission_extension((NoReadOnlyKey(), *rules))], **field_kwargs)

@@ -3,18 +3,20 @@
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from schema.accounts.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.accounts.totp import TotpMutations
 from schema.errors import ContractErrors, log_unexpected_errors
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries):
+class Query(AccountQueries, ApiKeyQueries):
     pass
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, TotpMutations, ApiKeyMutations):
     pass
 
 

@@ -4,7 +4,7 @@ import strawberry
 
 from accounts import passwords, registration, sessions
 from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload
-from schema.permissions import AllowAny, IsAuthenticated, authenticated_user, protected_mutation
+from schema.permissions import AllowAny, IsTokenLogin, authenticated_user, protected_mutation
 from schema.relay import to_global_id
 
 
@@ -54,7 +54,7 @@ class AccountMutations:
             strawberry.argument(description="A current TOTP code or an unused recovery code, when TOTP is on."),
         ] = None,
     ) -> TokenPayload:
-        return token_payload(info, passwords.login(username, password, info.context.meta))
+        return token_payload(info, passwords.login(username, password, info.context.meta, otp))
 
     @protected_mutation(
         AllowAny(), description="Trade a refresh token for a new pair; a second use revokes the session."
@@ -66,12 +66,12 @@ class AccountMutations:
     def revoke_token(self, info: strawberry.Info, refresh: RefreshArgument) -> RevokePayload:
         return RevokePayload(revoked=sessions.revoke(refresh, info.context.meta))
 
-    @protected_mutation(IsAuthenticated(), description="Revoke every session of the viewer; returns how many.")
+    @protected_mutation(IsTokenLogin(), description="Revoke every session of the viewer; returns how many.")
     def revoke_all_tokens(self, info: strawberry.Info) -> int:
         return sessions.revoke_all(authenticated_user(info), info.context.meta)
 
     @protected_mutation(
-        IsAuthenticated(), description="Change the viewer's password; revokes every session and starts a new one."
+        IsTokenLogin(), description="Change the viewer's password; revokes every session and starts a new one."
     )
     def change_password(
         self,

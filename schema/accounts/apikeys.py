@@ -1,0 +1,85 @@
+"""API keys in the schema: the ApiKey type, the apiKeys query, createApiKey and revokeApiKey."""
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from accounts import apikeys
+from accounts.models import ApiKey
+from schema.permissions import IsAuthenticated, IsTokenLogin, authenticated_user, protected_field, protected_mutation
+from schema.relay import parse_pk, register_node
+
+
+@strawberry.type(
+    name="ApiKey",
+    description="A credential for a service, sent as the `X-API-Key` header. Its secret is shown only at creation.",
+)
+class ApiKeyType(relay.Node):
+    pk: relay.NodeID[int]
+    name: str = strawberry.field(description="The owner's name for the key.")
+    prefix: str = strawberry.field(description="The start of the secret, to recognise the key by; not secret itself.")
+    read_only: bool = strawberry.field(description="A read-only key can run queries but no mutation.")
+    created_at: datetime = strawberry.field(description="When the key was created.")
+    last_used_at: datetime | None = strawberry.field(
+        description="When the key was last used, to within a minute; null if never."
+    )
+    expires_at: datetime | None = strawberry.field(description="When the key stops working; null for never.")
+    revoked_at: datetime | None = strawberry.field(description="When the key was revoked; null while it is not.")
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, (ApiKey, cls))
+
+
+@strawberry.type(description="A new API key and its secret.")
+class CreateApiKeyPayload:
+    api_key: ApiKeyType = strawberry.field(description="The new key.")
+    secret: str = strawberry.field(
+        description="Send it as the `X-API-Key` header. Shown this once: only a hash of it is stored."
+    )
+
+
+# Only the owner sees a key; to anyone else it does not exist.
+register_node("ApiKey", apikeys.key_of)
+
+
+@strawberry.type
+class ApiKeyQueries:
+    @protected_field(IsAuthenticated(), description="The viewer's API keys, newest first, revoked and expired included.")
+    def api_keys(self, info: strawberry.Info) -> list[ApiKeyType]:
+        return list(apikeys.keys_of(authenticated_user(info)))
+
+
+@strawberry.type
+class ApiKeyMutations:
+    @protected_mutation(
+        IsTokenLogin(), description="Create an API key for the viewer; needs a token login, not another key."
+    )
+    def create_api_key(
+        self,
+        info: strawberry.Info,
+        name: Annotated[str, strawberry.argument(description="A name to recognise the key by, up to 100 characters.")],
+        read_only: Annotated[
+            bool | None, strawberry.argument(description="True for a key that may run queries only.")
+        ] = False,
+        expires_at: Annotated[
+            datetime | None, strawberry.argument(description="When the key stops working (UTC); omit for never.")
+        ] = None,
+    ) -> CreateApiKeyPayload:
+        key, secret = apikeys.create(
+            authenticated_user(info), name, bool(read_only), expires_at, info.context.meta
+        )
+        return CreateApiKeyPayload(api_key=key, secret=secret)
+
+    @protected_mutation(
+        IsTokenLogin(),
+        description="Revoke one of the viewer's keys at once; revoking it again changes nothing.",
+    )
+    def revoke_api_key(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of one of the viewer's keys.")],
+    ) -> ApiKeyType:
+        return apikeys.revoke_own(authenticated_user(info), parse_pk(id, "ApiKey"), info.context.meta)
