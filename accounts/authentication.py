@@ -20,10 +20,6 @@ class Viewer:
     def is_authenticated(self):
         return self.user is not None
 
-    @property
-    def credentials_sent(self):
-        return self.is_authenticated or self.rejection is not None
-
 
 ANONYMOUS = Viewer()
 
