@@ -8,13 +8,15 @@ from accounts.models import AuditEvent
 logger = logging.getLogger("accounts.audit")
 
 EventType = AuditEvent.Type
+USERNAME_MAX_LENGTH = AuditEvent._meta.get_field("username").max_length
 
 
 def record(event_type, meta, *, user=None, username="", success=True):
     event = AuditEvent.objects.create(
         type=event_type,
         user=user,
-        username=username or (user.get_username() if user else ""),
+        # A failed login records the username as typed, which can be any length.
+        username=(username or (user.get_username() if user else ""))[:USERNAME_MAX_LENGTH],
         ip=meta.ip,
         user_agent=meta.user_agent,
         success=success,

@@ -51,3 +51,11 @@ class PermissionDenied(DomainError):
     def __init__(self, message=None, required=()):
         super().__init__(message)
         self.required = list(required)
+
+
+class RateLimited(DomainError):
+    default_message = "Too many attempts. Try again later."
+
+    def __init__(self, retry_after, message=None):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -5,7 +5,7 @@ from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts import audit, sessions
+from accounts import audit, ratelimit, sessions
 from accounts.exceptions import InvalidCredentials, ValidationFailed
 
 
@@ -16,6 +16,7 @@ def login(username, password, meta):
     answer takes about as long whether the account exists or not, and it refuses
     inactive users. It also upgrades an older hash (PBKDF2) to Argon2.
     """
+    ratelimit.check_login(username, meta)
     user = authenticate(username=username, password=password)
     if user is None:
         audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)

@@ -8,10 +8,12 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
+from accounts import audit
 from accounts.exceptions import (
     InvalidCredentials,
     NotFound,
     PermissionDenied,
+    RateLimited,
     TokenRejected,
     ValidationFailed,
 )
@@ -23,6 +25,7 @@ FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+RATE_LIMITED = "RATE_LIMITED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -77,6 +80,14 @@ class InvalidCredentialsError(ApiError):
     default_message = InvalidCredentials.default_message
 
 
+class RateLimitedError(ApiError):
+    code = RATE_LIMITED
+    default_message = RateLimited.default_message
+
+    def __init__(self, retry_after, message=None):
+        super().__init__(message, retryAfter=retry_after)
+
+
 def from_domain_error(error):
     """The ApiError a domain exception stands for, or None for an unexpected one."""
     if isinstance(error, ApiError):
@@ -94,6 +105,8 @@ def from_domain_error(error):
         return NotFoundError(error.message)
     if isinstance(error, PermissionDenied):
         return Forbidden(error.message, error.required)
+    if isinstance(error, RateLimited):
+        return RateLimitedError(error.retry_after, error.message)
     return None
 
 
@@ -119,13 +132,24 @@ def format_error(error: GraphQLError):
 
 
 class ContractErrors(SchemaExtension):
-    """Rewrites the errors of each result into the shape API.md section 3 promises."""
+    """Rewrites the errors of each result into the shape API.md section 3 promises.
+
+    Every FORBIDDEN passes through here, whichever rule raised it, so this is where the
+    audit log learns of refusals: one PERMISSION_DENIED event per operation that had any.
+    """
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [format_error(error) for error in result.errors]
+            if any(error.extensions["code"] == FORBIDDEN for error in result.errors):
+                self._record_permission_denied()
+
+    def _record_permission_denied(self):
+        context = self.execution_context.context
+        viewer = context.viewer
+        audit.record(audit.EventType.PERMISSION_DENIED, context.meta, user=viewer.user, success=False)
 
 
 def log_unexpected_errors(errors):
