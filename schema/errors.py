@@ -118,7 +118,7 @@ def is_unexpected(error: GraphQLError):
 def format_error(error: GraphQLError):
     """Give every error a code; hide what went wrong inside unexpected ones."""
     original = error.original_error
-    if original is None:
+    if original is None or isinstance(original, GraphQLError):
         # Parse and validation errors, and errors GraphQL raised itself (variable coercion).
         code = (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
         return GraphQLError(

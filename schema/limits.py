@@ -4,8 +4,8 @@ Every limit is read from settings on each request, so an operator's environment 
 test's override_settings both take effect. One extension owns the whole validation step:
 graphql-core's rules, Strawberry's own two, the depth and alias limits and, unless
 enabled, the ban on introspection; all of them with "did you mean" suggestions hidden
-outside DEBUG. Results are cached per (document, rules, suggestions), like Strawberry's
-ValidationCache, which this replaces.
+outside DEBUG. Parsing and validation results are cached, like Strawberry's ParserCache
+and ValidationCache, which this replaces.
 
 The depth and alias rules are written here rather than taken from Strawberry
 (QueryDepthLimiter, MaxAliasesLimiter): those walk every fragment spread again each time it
@@ -24,6 +24,7 @@ from graphql import (
     InlineFragmentNode,
     NoSchemaIntrospectionCustomRule,
     ValidationRule,
+    parse,
     validate,
 )
 from strawberry.extensions import SchemaExtension
@@ -83,14 +84,30 @@ def document_limits_rule(max_depth, max_aliases):
 
 
 @lru_cache(maxsize=256)
+def _parse(query, max_tokens):
+    return parse(query, max_tokens=max_tokens)
+
+
+@lru_cache(maxsize=256)
 def _validate(schema, document, rules, hide_suggestions):
-    return validate(schema, document, rules, hide_suggestions=hide_suggestions)
+    # A literal a scalar refuses (a DateTime that is not one) carries the scalar's
+    # exception; dropped, so the error reads as the client's mistake, not the server's.
+    return tuple(
+        GraphQLError(error.message, error.nodes, extensions=error.extensions)
+        for error in validate(schema, document, rules, hide_suggestions=hide_suggestions)
+    )
 
 
 class DocumentLimits(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        # The parser stops counting at the limit, so a huge document costs no more than that.
-        self.execution_context.parse_options["max_tokens"] = settings.GRAPHQL_MAX_TOKENS
+    def on_parse(self) -> Iterator[None]:
+        # The parser stops at the token limit, so a huge document costs no more than that.
+        context = self.execution_context
+        try:
+            context.graphql_document = _parse(context.query, settings.GRAPHQL_MAX_TOKENS)
+        except GraphQLError:
+            # Strawberry parses again and turns the syntax error into a result that the
+            # other extensions (ContractErrors) see; raised from here, it would skip them.
+            context.parse_options["max_tokens"] = settings.GRAPHQL_MAX_TOKENS
         yield
 
     def on_validate(self) -> Iterator[None]:

@@ -2,7 +2,6 @@
 
 import strawberry
 from django.conf import settings
-from strawberry.extensions import ParserCache
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
@@ -34,5 +33,5 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[ContractErrors, DocumentLimits, lambda: ParserCache(maxsize=256)],
+    extensions=[ContractErrors, DocumentLimits],
 )

@@ -49,7 +49,10 @@ class GraphQLView(StrawberryGraphQLView):
         return value
 
     def parse_http_body(self, request):
-        data = super().parse_http_body(request)
+        try:
+            data = super().parse_http_body(request)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not UTF-8.") from None
         if not isinstance(data.operation_name, (str, type(None))):
             raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
         return data
