@@ -163,6 +163,10 @@ JWT = {
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 
+# Page size of every connection when neither first nor last is given, and the most either may ask for.
+GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)
+GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
+
 # Extra codenames required on top of each field's declared rule: {"Type.field": ["app.codename"]}.
 GRAPHQL_FIELD_CODENAMES = {}
 
