@@ -64,6 +64,17 @@ class IsStaff(BasePermission):
         return True
 
 
+class IsStaffOrCodename(BasePermission):
+    def __init__(self, codename):
+        self.codename = codename
+
+    def has_permission(self, source, info, **kwargs):
+        user = authenticated_user(info)
+        if not user.is_staff:
+            require_codenames(user, [self.codename])
+        return True
+
+
 class HasCodenames(BasePermission):
     def __init__(self, *codenames):
         self.codenames = codenames

@@ -29,6 +29,7 @@ cursor was given, as the Relay specification allows, rather than costing another
 import base64
 import binascii
 import json
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -82,6 +83,17 @@ First = Annotated[int | None, strawberry.argument(description="Return at most th
 After = Annotated[str | None, strawberry.argument(description="Return items after this cursor.")]
 Last = Annotated[int | None, strawberry.argument(description="Return at most this many items from the end.")]
 Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    ASC = strawberry.enum_value("ASC", description="Smallest first (A to Z, oldest first).")
+    DESC = strawberry.enum_value("DESC", description="Largest first (Z to A, newest first).")
+
+    @property
+    def prefix(self):
+        """The prefix Django's order_by gives a field name for this direction."""
+        return "-" if self is OrderDirection.DESC else ""
 
 
 @inherit_visibility

@@ -6,15 +6,18 @@ from strawberry.extensions import ParserCache, ValidationCache
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.errors import ContractErrors, log_unexpected_errors
+from schema.permissions import ConfiguredCodenamesOfInheritedFields
+from schema.tasks.mutations import TaskMutations
+from schema.tasks.queries import TaskQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries):
+class Query(AccountQueries, TaskQueries):
     pass
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, TaskMutations):
     pass
 
 
@@ -26,5 +29,10 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[ContractErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[
+        ContractErrors,
+        ConfiguredCodenamesOfInheritedFields,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ],
 )
