@@ -121,6 +121,7 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.PermissionBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -170,6 +171,10 @@ GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
 # Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the default cache.
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
 REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
+
+# Page size of every connection when neither first nor last is given, and the most either may ask for.
+GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)
+GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
 
 # Extra codenames required on top of each field's declared rule: {"Type.field": ["app.codename"]}.
 GRAPHQL_FIELD_CODENAMES = {}

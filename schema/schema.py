@@ -7,15 +7,18 @@ from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.limits import DocumentLimits
+from schema.permissions import ConfiguredCodenamesOfInheritedFields
+from schema.tasks.mutations import TaskMutations
+from schema.tasks.queries import TaskQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries):
+class Query(AccountQueries, TaskQueries):
     pass
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, TaskMutations):
     pass
 
 
@@ -33,5 +36,5 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[ContractErrors, DocumentLimits],
+    extensions=[ContractErrors, ConfiguredCodenamesOfInheritedFields, DocumentLimits],
 )
