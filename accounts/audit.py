@@ -34,3 +34,20 @@ def record(event_type, meta, *, user=None, username="", success=True):
         )
     )
     return event
+
+
+VIEW_AUDIT_EVENT = "accounts.view_auditevent"
+
+
+def visible_events(viewer_user):
+    """The whole log for holders of accounts.view_auditevent; nothing for anyone else."""
+    events = AuditEvent.objects.select_related("user")
+    return events if viewer_user.has_perm(VIEW_AUDIT_EVENT) else events.none()
+
+
+def matching_events(events, event_type=None, user_id=None):
+    if event_type is not None:
+        events = events.filter(type=event_type)
+    if user_id is not None:
+        events = events.filter(user_id=user_id)
+    return events

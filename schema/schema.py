@@ -5,6 +5,7 @@ from django.conf import settings
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.audit.queries import AuditQueries
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.limits import DocumentLimits
 from schema.permissions import ConfiguredCodenamesOfInheritedFields
@@ -13,7 +14,7 @@ from schema.tasks.queries import TaskQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries, TaskQueries):
+class Query(AccountQueries, TaskQueries, AuditQueries):
     pass
 
 
