@@ -11,12 +11,17 @@ EventType = AuditEvent.Type
 USERNAME_MAX_LENGTH = AuditEvent._meta.get_field("username").max_length
 
 
+def _as_stored(typed_username):
+    """A failed login records the username as typed: any length, even NUL characters,
+    which PostgreSQL refuses to store."""
+    return typed_username.replace("\x00", "")[:USERNAME_MAX_LENGTH]
+
+
 def record(event_type, meta, *, user=None, username="", success=True):
     event = AuditEvent.objects.create(
         type=event_type,
         user=user,
-        # A failed login records the username as typed, which can be any length.
-        username=(username or (user.get_username() if user else ""))[:USERNAME_MAX_LENGTH],
+        username=_as_stored(username or (user.get_username() if user else "")),
         ip=meta.ip,
         user_agent=meta.user_agent,
         success=success,

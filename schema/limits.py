@@ -3,8 +3,7 @@
 Every limit is read from settings on each request, so an operator's environment and a
 test's override_settings both take effect. One extension owns the whole validation step:
 graphql-core's rules, Strawberry's own two, the depth and alias limits and, unless
-enabled, the ban on introspection, and a ban on NUL characters in strings (the fuzzer found
-that PostgreSQL refuses them mid-resolver); all with "did you mean" suggestions hidden
+enabled, the ban on introspection; all of them with "did you mean" suggestions hidden
 outside DEBUG. Parsing and validation results are cached, like Strawberry's ParserCache
 and ValidationCache, which this replaces.
 
@@ -84,33 +83,6 @@ def document_limits_rule(max_depth, max_aliases):
     return DocumentLimitsRule
 
 
-NUL_MESSAGE = "Strings may not contain NUL (\\u0000) characters."
-
-
-class NoNulCharactersRule(ValidationRule):
-    """PostgreSQL cannot store or even compare text with NUL characters; refuse them up front."""
-
-    def enter_string_value(self, node, *_):
-        if "\x00" in node.value:
-            self.report_error(GraphQLError(NUL_MESSAGE, node))
-
-
-def contains_nul(value):
-    """Whether any string inside a JSON value (the request's variables) holds a NUL character."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
 @lru_cache(maxsize=256)
 def _parse(query, max_tokens):
     return parse(query, max_tokens=max_tokens)
@@ -144,14 +116,12 @@ class DocumentLimits(SchemaExtension):
             *context.validation_rules,
             MaybeNullValidationRule,
             OneOfInputValidationRule,
-            NoNulCharactersRule,
             document_limits_rule(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES),
         )
         if not settings.GRAPHQL_INTROSPECTION:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
-        errors = list(_validate(context.schema._schema, context.graphql_document, rules, not settings.DEBUG))
-        if not errors and contains_nul(context.variables):
-            errors = [GraphQLError(NUL_MESSAGE)]
         # Setting the errors here tells Strawberry that validation has run.
-        context.pre_execution_errors = errors
+        context.pre_execution_errors = list(
+            _validate(context.schema._schema, context.graphql_document, rules, not settings.DEBUG)
+        )
         yield

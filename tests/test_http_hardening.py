@@ -120,3 +120,19 @@ def test_invalid_variable_values_are_the_clients_mistake(gql):
 def test_other_methods_are_refused(client):
     assert client.put("/graphql/", "{}", content_type="application/json").status_code == 405
     assert client.delete("/graphql/").status_code == 405
+
+
+NUL_INPUTS = [
+    ('mutation ($s: String!) { tokenAuth(username: $s, password: "x") { access } }', "INVALID_CREDENTIALS"),
+    ("query ($s: String) { users(search: $s) { totalCount } }", None),
+    ("query ($s: String) { tasks(filter: {search: $s}) { totalCount } }", None),
+    ("mutation ($s: String!) { refreshToken(refresh: $s) { access } }", "UNAUTHENTICATED"),
+]
+
+
+@pytest.mark.parametrize(("query", "code"), NUL_INPUTS)
+def test_nul_characters_are_answered_without_a_server_error(client_for, make_user, query, code):
+    # PostgreSQL refuses NUL in text, even in a comparison: this failed there with a server error.
+    viewer = client_for(make_user("root", is_staff=True, is_superuser=True))
+    result = viewer.execute(query, {"s": "ali\x00ce"})
+    assert [error["extensions"]["code"] for error in result.get("errors", [])] == ([code] if code else [])
