@@ -193,3 +193,9 @@ def test_the_admin_shows_the_log_read_only(client, make_user, alice):
     assert client.get("/admin/accounts/auditevent/add/").status_code == 403
     assert client.post(f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(("first", "code"), [(100, None), (101, "BAD_USER_INPUT"), (-1, "BAD_USER_INPUT")])
+def test_the_log_page_size_is_limited(client_for, auditor, first, code):
+    result = client_for(auditor).execute(AUDIT_EVENTS, {"first": first})
+    assert error_codes(result) == ([code] if code else [])
