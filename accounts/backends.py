@@ -18,6 +18,12 @@ class PermissionBackend(ModelBackend):
     viewer loads them once.
     """
 
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # No username holds a NUL character, and PostgreSQL refuses to even compare one.
+        if username is not None and "\x00" in username:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

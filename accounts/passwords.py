@@ -17,8 +17,7 @@ def login(username, password, meta):
     inactive users. It also upgrades an older hash (PBKDF2) to Argon2.
     """
     ratelimit.check_login(username, meta)
-    # No username holds a NUL character, and PostgreSQL refuses to even compare one.
-    user = authenticate(username=username, password=password) if "\x00" not in username else None
+    user = authenticate(username=username, password=password)
     if user is None:
         audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)
         raise InvalidCredentials()

@@ -144,12 +144,8 @@ class ContractErrors(SchemaExtension):
         if result is not None and result.errors:
             result.errors = [format_error(error) for error in result.errors]
             if any(error.extensions["code"] == FORBIDDEN for error in result.errors):
-                self._record_permission_denied()
-
-    def _record_permission_denied(self):
-        context = self.execution_context.context
-        viewer = context.viewer
-        audit.record(audit.EventType.PERMISSION_DENIED, context.meta, user=viewer.user, success=False)
+                context = self.execution_context.context
+                audit.record(audit.EventType.PERMISSION_DENIED, context.meta, user=context.viewer.user, success=False)
 
 
 def log_unexpected_errors(errors):
