@@ -112,21 +112,26 @@ def test_introspection_can_be_turned_on(gql):
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "variables"),
     [
-        "{ mee { id } }",
-        "{ me { usernam } }",
-        'mutation { tokenAuth(usernam: "a", password: "b") { access } }',
-        "query ($id: I) { node(id: $id) { id } }",
-        "{ ...F } fragment F on Quer { __typename }",
+        ("{ mee { id } }", None),
+        ("{ me { usernam } }", None),
+        ('mutation { tokenAuth(usernam: "a", password: "b") { access } }', None),
+        ("query ($id: I) { node(id: $id) { id } }", None),
+        ("{ ...F } fragment F on Quer { __typename }", None),
+        ("{ me @skip(iff: true) { id } }", None),
+        ('{ tasks(filter: {serch: "x"}) { totalCount } }', None),
+        ("{ tasks(orderBy: {field: TITEL, direction: ASC}) { totalCount } }", None),
+        ("query ($f: TaskFilter) { tasks(filter: $f) { totalCount } }", {"f": {"serch": "x"}}),
+        ("query ($o: TaskOrder) { tasks(orderBy: $o) { totalCount } }", {"o": {"field": "TITEL", "direction": "ASC"}}),
     ],
 )
-def test_no_suggestions_outside_debug_but_suggestions_with_it(gql, query):
-    error = gql.execute(query)["errors"][0]
+def test_no_suggestions_outside_debug_but_suggestions_with_it(gql, query, variables):
+    error = gql.execute(query, variables)["errors"][0]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "Did you mean" not in error["message"]
     with override_settings(DEBUG=True):
-        assert "Did you mean" in gql.execute(query)["errors"][0]["message"]
+        assert "Did you mean" in gql.execute(query, variables)["errors"][0]["message"]
 
 
 def test_graphiql_is_off_outside_debug(client):
@@ -139,3 +144,14 @@ def test_graphiql_can_be_turned_on(client):
     assert response.status_code == 200
     assert b"graphiql" in response.content.lower()
 
+
+def test_the_default_depth_limit_is_ten_levels(client_for, alice):
+    ten_levels = "{ me { tasks { edges { node { owner { tasks { edges { node { owner { id } } } } } } } } } }"
+    eleven = "{ me { tasks { edges { node { owner { tasks { edges { node { owner { tasks { totalCount } } } } } } } } } } }"
+    viewer = client_for(alice)
+    assert "errors" not in viewer.execute(ten_levels)
+    error = only_error(viewer.execute(eleven))
+    assert (error["extensions"]["code"], error["message"]) == (
+        "GRAPHQL_VALIDATION_FAILED",
+        "The query is 11 levels deep; at most 10 are allowed.",
+    )
