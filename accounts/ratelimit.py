@@ -36,9 +36,11 @@ def _enforce(limits, meta, username=""):
 
 def _ip_key(meta):
     """The client address; for IPv6 its /64, since one subscriber usually holds a whole /64."""
-    if not meta.ip:
-        return "unknown"
-    address = ipaddress.ip_address(meta.ip)
+    try:
+        address = ipaddress.ip_address(meta.ip)
+    except ValueError:
+        # No REMOTE_ADDR (a Unix socket without a proxy): all such clients share one count.
+        return str(meta.ip)
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
     return str(address)

@@ -66,7 +66,9 @@ class _Measure:
             return 0, 0
         if name not in self.fragments:
             definition = self.context.get_fragment(name)
-            self.fragments[name] = self.selections(definition.selection_set, visiting | {name}) if definition else (0, 0)
+            self.fragments[name] = (
+                self.selections(definition.selection_set, visiting | {name}) if definition else (0, 0)
+            )
         return self.fragments[name]
 
 
@@ -76,9 +78,13 @@ def document_limits_rule(max_depth, max_aliases):
         def enter_operation_definition(self, node, *_):
             depth, aliases = _Measure(self.context).selections(node.selection_set)
             if depth > max_depth:
-                self.report_error(GraphQLError(f"The query is {depth} levels deep; at most {max_depth} are allowed.", node))
+                self.report_error(
+                    GraphQLError(f"The query is {depth} levels deep; at most {max_depth} are allowed.", node)
+                )
             if aliases > max_aliases:
-                self.report_error(GraphQLError(f"The query uses {aliases} aliases; at most {max_aliases} are allowed.", node))
+                self.report_error(
+                    GraphQLError(f"The query uses {aliases} aliases; at most {max_aliases} are allowed.", node)
+                )
 
     return DocumentLimitsRule
 

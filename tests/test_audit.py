@@ -67,7 +67,9 @@ ACTIONS = {
     Type.TOKEN_REFRESH: (refresh_twice, "alice", True),
     Type.TOKEN_REUSE_DETECTED: (refresh_twice, "alice", False),
     Type.TOKEN_REVOKED: (revoke, "alice", True),
-    Type.ALL_TOKENS_REVOKED: (lambda client: logged_in(client).execute("mutation { revokeAllTokens }", **CLIENT), "alice", True),
+    Type.ALL_TOKENS_REVOKED: (
+        lambda client: logged_in(client).execute("mutation { revokeAllTokens }", **CLIENT), "alice", True
+    ),
     Type.PASSWORD_CHANGED: (change_password, "alice", True),
     Type.PERMISSION_DENIED: (lambda client: logged_in(client).execute(AUDIT_EVENTS, **CLIENT), "alice", False),
 }
@@ -84,7 +86,8 @@ def test_each_event_is_recorded_with_who_and_where(alice, event_type):
     action, username, success = ACTIONS[event_type]
     action(GraphQLClient())
     event = AuditEvent.objects.get(type=event_type)
-    assert (event.username, event.ip, event.user_agent, event.success) == (username, "192.0.2.10", "AuditTest/1.0", success)
+    recorded = (event.username, event.ip, event.user_agent, event.success)
+    assert recorded == (username, "192.0.2.10", "AuditTest/1.0", success)
     if username == "alice":
         assert event.user in (alice, None)
 

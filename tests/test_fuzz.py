@@ -95,6 +95,7 @@ JSON_VALUES = st.recursive(
     max_leaves=20,
 )
 REQUEST_KEYS = st.sampled_from(["query", "variables", "operationName", "extensions"])
+TYPED_VARIABLES = "query ($a: ID!, $b: TaskFilter) { node(id: $a) { id } tasks(filter: $b) { totalCount } }"
 
 
 @FUZZ
@@ -103,8 +104,11 @@ REQUEST_KEYS = st.sampled_from(["query", "variables", "operationName", "extensio
         JSON_VALUES,
         st.dictionaries(REQUEST_KEYS, JSON_VALUES),
         st.fixed_dictionaries(
-            {"query": st.just("query ($a: ID!, $b: TaskFilter) { node(id: $a) { id } tasks(filter: $b) { totalCount } }")},
-            optional={"variables": st.dictionaries(st.sampled_from(["a", "b", "c"]), JSON_VALUES), "operationName": JSON_VALUES},
+            {"query": st.just(TYPED_VARIABLES)},
+            optional={
+                "variables": st.dictionaries(st.sampled_from(["a", "b", "c"]), JSON_VALUES),
+                "operationName": JSON_VALUES,
+            },
         ),
     )
 )

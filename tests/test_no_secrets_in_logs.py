@@ -24,7 +24,7 @@ def test_a_whole_account_lifecycle_leaves_no_secret_in_logs_or_audit_events(capl
     client.execute(REFRESH, {"refresh": tokens["refresh"]})  # reuse: revokes the session
     fresh = client.login("dora", PASSWORD)
     changed = client.authenticate(fresh["access"]).execute(
-        "mutation ($old: String!, $new: String!) { changePassword(oldPassword: $old, newPassword: $new) { access refresh } }",
+        "mutation ($old: String!, $new: String!) { changePassword(oldPassword: $old, newPassword: $new) { refresh } }",
         {"old": PASSWORD, "new": NEW_PASSWORD},
     )["data"]["changePassword"]
     client.execute(LOGIN, {"username": "dora", "password": NEW_PASSWORD})  # rate limited by now
@@ -34,7 +34,9 @@ def test_a_whole_account_lifecycle_leaves_no_secret_in_logs_or_audit_events(capl
 
     secrets = [PASSWORD, PASSWORD + "x", NEW_PASSWORD]
     for pair in (tokens, rotated, fresh, changed):
-        secrets += [pair["access"], pair["refresh"], pair["access"].split(".")[-1], pair["refresh"].split(".")[-1]]
+        for name in ("access", "refresh"):
+            if name in pair:
+                secrets += [pair[name], pair[name].split(".")[-1]]  # a whole token, and its signature
     audit_text = " ".join(
         str(value) for row in AuditEvent.objects.values_list("username", "ip", "user_agent") for value in row
     )

@@ -52,4 +52,6 @@ class AuditQueries:
             event_type=type.value if type is not None else None,
             user_id=user_pk_filter(user_id) if user_id is not None else None,
         )
-        return AuditEventConnection.paginate(events, ("-created_at",), first=first, after=after, last=last, before=before)
+        return AuditEventConnection.paginate(
+            events, ("-created_at",), first=first, after=after, last=last, before=before
+        )

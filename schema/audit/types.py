@@ -33,7 +33,10 @@ EVENT_DESCRIPTIONS = {
 AuditEventKind = strawberry.enum(
     Enum(
         "AuditEventKind",
-        {kind.name: strawberry.enum_value(kind.value, description=EVENT_DESCRIPTIONS[kind]) for kind in AuditEvent.Type},
+        {
+            kind.name: strawberry.enum_value(kind.value, description=EVENT_DESCRIPTIONS[kind])
+            for kind in AuditEvent.Type
+        },
     ),
     name="AuditEventType",
     description="What happened in an audit event.",
@@ -41,7 +44,9 @@ AuditEventKind = strawberry.enum(
 
 
 @inherit_visibility
-@strawberry.type(name="AuditEvent", description="One security-relevant event: who, from where, and whether it succeeded.")
+@strawberry.type(
+    name="AuditEvent", description="One security-relevant event: who, from where, and whether it succeeded."
+)
 class AuditEventType(relay.Node):
     pk: relay.NodeID[int]
     type: AuditEventKind = strawberry.field(description="What happened.")
