@@ -118,8 +118,9 @@ def is_unexpected(error: GraphQLError):
 def format_error(error: GraphQLError):
     """Give every error a code; hide what went wrong inside unexpected ones."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        # Parse and validation errors, and errors GraphQL raised itself (variable coercion).
+    if original is None or (isinstance(original, GraphQLError) and error.path is None):
+        # Parse and validation errors, and errors GraphQL raised itself (variable coercion,
+        # which wraps the scalar's own GraphQLError and, being about the request, has no path).
         code = (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
         return GraphQLError(
             error.message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code}
