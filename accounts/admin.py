@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from accounts import apikeys, totp
-from accounts.models import ApiKey, TotpDevice, User
+from accounts.models import ApiKey, AuditEvent, TotpDevice, User
 from accounts.request_meta import RequestMeta
 
 admin.site.register(User, UserAdmin)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only the API creates (their secrets are shown once, to their owner)."""
+    """Rows that only the API creates (secrets are shown once, to their owner; events are facts)."""
 
     def has_add_permission(self, request):
         return False
@@ -54,3 +54,17 @@ class TotpDeviceAdmin(ReadOnlyAdmin):
         meta = RequestMeta.from_request(request)
         for device in queryset.select_related("user"):
             totp.remove(device, meta)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit log can be read here, never written, edited or pruned."""
+
+    list_display = ("created_at", "type", "username", "user", "ip", "success")
+    list_filter = ("type", "success")
+    search_fields = ("username", "ip")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -63,3 +63,11 @@ class OtpInvalid(DomainError):
     """The password was right, but the one-time code is wrong, expired or already used."""
 
     default_message = "The one-time code is not valid or was already used."
+
+
+class RateLimited(DomainError):
+    default_message = "Too many attempts. Try again later."
+
+    def __init__(self, retry_after, message=None):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -5,7 +5,7 @@ from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts import audit, sessions, totp
+from accounts import audit, ratelimit, sessions, totp
 from accounts.exceptions import InvalidCredentials, ValidationFailed
 
 
@@ -18,6 +18,7 @@ def login(username, password, meta, otp=None):
     password is accepted is the second factor asked for, so OTP_REQUIRED never tells
     a stranger that an account exists.
     """
+    ratelimit.check_login(username, meta)
     user = authenticate(username=username, password=password)
     if user is None:
         audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)

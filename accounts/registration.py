@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 
-from accounts import audit
+from accounts import audit, ratelimit
 from accounts.exceptions import ValidationFailed
 from accounts.models import User
 
@@ -43,6 +43,7 @@ def _password_errors(password, candidate):
 
 
 def register(username, email, password, password_confirm, meta):
+    ratelimit.check_register(meta)
     email = User.objects.normalize_email(email.strip())
     candidate = User(username=username, email=email)
     field_errors = {

@@ -1,5 +1,6 @@
 """Who is on the other end of a request, as far as the audit log and rate limits need to know."""
 
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,6 +27,14 @@ def client_ip(request):
     if hops <= 0:
         return remote_addr
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if len(forwarded) < hops:
+    if len(forwarded) < hops or not _is_ip_address(forwarded[-hops]):
         return remote_addr
     return forwarded[-hops]
+
+
+def _is_ip_address(value):
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

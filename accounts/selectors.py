@@ -1,5 +1,7 @@
 """Which users a viewer may see."""
 
+from django.db.models import Q
+
 from accounts.models import User
 
 VIEW_USER = "accounts.view_user"
@@ -12,3 +14,13 @@ def can_see_all_users(viewer_user):
 def visible_users(viewer_user):
     users = User.objects.all()
     return users if can_see_all_users(viewer_user) else users.filter(pk=viewer_user.pk)
+
+
+def matching_users(users, search=None):
+    """`search` matches the username or the email, ignoring case."""
+    if search:
+        # No stored text holds NUL (PostgreSQL refuses it, and even a comparison with one fails).
+        users = users.none() if "\x00" in search else users.filter(
+            Q(username__icontains=search) | Q(email__icontains=search)
+        )
+    return users

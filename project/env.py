@@ -1,6 +1,7 @@
 """Typed readers for the environment variables documented in the README."""
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -35,3 +36,14 @@ def env_list(name, default=()):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+RATE_PATTERN = re.compile(r"^(\d+)/([smh])$")
+
+
+def env_rate(name, default):
+    """A rate such as "5/m": at most N events per second, minute or hour."""
+    raw = os.environ.get(name) or default
+    if not RATE_PATTERN.match(raw.strip()):
+        raise ImproperlyConfigured(f"{name} must look like 5/s, 5/m or 5/h, got {raw!r}")
+    return raw.strip()

@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_int, env_list, env_str
+from project.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -115,12 +115,13 @@ else:
     # so rate limits hold across gunicorn workers without extra services.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "project.cache.AtomicDatabaseCache",
             "LOCATION": "cache_table",
         }
     }
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.PermissionBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -162,9 +163,21 @@ JWT = {
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
 
-# GraphQL endpoint.
+# GraphQL endpoint (API.md section 8). Read at request time, so override_settings works.
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
+GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
+GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
+
+# Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the default cache.
+LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
+REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
+
+# Page size of every connection when neither first nor last is given, and the most either may ask for.
+GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)
+GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
 
 # Extra codenames required on top of each field's declared rule: {"Type.field": ["app.codename"]}.
 GRAPHQL_FIELD_CODENAMES = {}
@@ -179,6 +192,10 @@ CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS",
     ["http://localhost:3000", "http://127.0.0.1:3000", "http://localhost:5173"] if DEBUG else [],
 )
+CORS_ALLOW_HEADERS = ("authorization", "x-api-key", "content-type")
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+# Credentials travel in headers, never cookies.
+CORS_ALLOW_CREDENTIALS = False
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

@@ -8,12 +8,14 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
+from accounts import audit
 from accounts.exceptions import (
     InvalidCredentials,
     NotFound,
     OtpInvalid,
     OtpRequired,
     PermissionDenied,
+    RateLimited,
     TokenRejected,
     ValidationFailed,
 )
@@ -27,6 +29,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
 OTP_REQUIRED = "OTP_REQUIRED"
 OTP_INVALID = "OTP_INVALID"
+RATE_LIMITED = "RATE_LIMITED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -91,6 +94,14 @@ class OtpInvalidError(ApiError):
     default_message = OtpInvalid.default_message
 
 
+class RateLimitedError(ApiError):
+    code = RATE_LIMITED
+    default_message = RateLimited.default_message
+
+    def __init__(self, retry_after, message=None):
+        super().__init__(message, retryAfter=retry_after)
+
+
 def from_domain_error(error):
     """The ApiError a domain exception stands for, or None for an unexpected one."""
     if isinstance(error, ApiError):
@@ -112,6 +123,8 @@ def from_domain_error(error):
         return OtpRequiredError(error.message)
     if isinstance(error, OtpInvalid):
         return OtpInvalidError(error.message)
+    if isinstance(error, RateLimited):
+        return RateLimitedError(error.retry_after, error.message)
     return None
 
 
@@ -123,8 +136,9 @@ def is_unexpected(error: GraphQLError):
 def format_error(error: GraphQLError):
     """Give every error a code; hide what went wrong inside unexpected ones."""
     original = error.original_error
-    if original is None:
-        # Parse and validation errors, and errors GraphQL raised itself (variable coercion).
+    if original is None or (isinstance(original, GraphQLError) and error.path is None):
+        # Parse and validation errors, and errors GraphQL raised itself (variable coercion,
+        # which wraps the scalar's own GraphQLError and, being about the request, has no path).
         code = (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
         return GraphQLError(
             error.message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code}
@@ -137,13 +151,20 @@ def format_error(error: GraphQLError):
 
 
 class ContractErrors(SchemaExtension):
-    """Rewrites the errors of each result into the shape API.md section 3 promises."""
+    """Rewrites the errors of each result into the shape API.md section 3 promises.
+
+    Every FORBIDDEN passes through here, whichever rule raised it, so this is where the
+    audit log learns of refusals: one PERMISSION_DENIED event per operation that had any.
+    """
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [format_error(error) for error in result.errors]
+            if any(error.extensions["code"] == FORBIDDEN for error in result.errors):
+                context = self.execution_context.context
+                audit.record(audit.EventType.PERMISSION_DENIED, context.meta, user=context.viewer.user, success=False)
 
 
 def log_unexpected_errors(errors):

@@ -1,8 +1,45 @@
-"""Relay global object identification: opaque ids and the `node` lookup."""
+"""Relay: opaque global ids, the `node` lookup, and cursor pagination shared by every list.
 
+Connections
+-----------
+Declare the edge and connection types of a node type once::
+
+    TaskConnection = connection_type(TaskType, name="Task", noun="task")
+
+This makes the GraphQL types `TaskEdge { cursor node }` and
+`TaskConnection { edges pageInfo totalCount }`. A resolver returns a page of any queryset::
+
+    return TaskConnection.paginate(
+        queryset, ordering=("-created_at",), first=first, after=after, last=last, before=before
+    )
+
+with its arguments typed by the shared annotations `First`, `After`, `Last`, `Before`.
+
+`ordering` names model fields (a leading "-" means descending); the primary key is added as the
+last key so that every position is unique. Pages are keyset pages: a cursor holds the ordering
+values of its row, so rows inserted or deleted between requests never shift a page, and each
+page costs one query however deep it is (`totalCount`, when selected, costs one more).
+`first` and `last` default to settings.GRAPHQL_PAGE_SIZE and may not exceed
+settings.GRAPHQL_MAX_PAGE_SIZE; a negative or too large size, `first` together with `last`,
+and a malformed or foreign cursor are BAD_USER_INPUT with `fieldErrors` on that argument.
+`hasPreviousPage` when paging forward (and `hasNextPage` when paging backward) says whether a
+cursor was given, as the Relay specification allows, rather than costing another query.
+"""
+
+import base64
+import binascii
+import json
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from strawberry import relay
 
 from accounts.exceptions import NotFound, ValidationFailed
+from schema.permissions import inherit_visibility
 
 _node_loaders = {}
 
@@ -40,3 +77,139 @@ def load_node(viewer_user, value):
     if loader is None:
         raise NotFound()
     return loader(viewer_user, parse_pk(value, type_name))
+
+
+First = Annotated[int | None, strawberry.argument(description="Return at most this many items from the start.")]
+After = Annotated[str | None, strawberry.argument(description="Return items after this cursor.")]
+Last = Annotated[int | None, strawberry.argument(description="Return at most this many items from the end.")]
+Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(Enum):
+    ASC = strawberry.enum_value("ASC", description="Smallest first (A to Z, oldest first).")
+    DESC = strawberry.enum_value("DESC", description="Largest first (Z to A, newest first).")
+
+    @property
+    def prefix(self):
+        """The prefix Django's order_by gives a field name for this direction."""
+        return "-" if self is OrderDirection.DESC else ""
+
+
+@inherit_visibility
+@strawberry.type(description="Where a page sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge; null on an empty page.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; null on an empty page.")
+
+
+class _Keys:
+    """The ordering of one connection as (field, descending) pairs, ending with the primary key."""
+
+    def __init__(self, model, ordering):
+        meta = model._meta
+        self.fields = []
+        for name in ordering:
+            descending = name.startswith("-")
+            self.fields.append((meta.get_field(name.lstrip("-")), descending))
+        last_descending = self.fields[-1][1] if self.fields else False
+        self.fields.append((meta.pk, last_descending))
+        self.names = [field.attname for field, _ in self.fields]
+
+    def order_by(self, reverse=False):
+        return [("-" if descending != reverse else "") + field.attname for field, descending in self.fields]
+
+    def cursor(self, row):
+        values = {field.attname: field.value_to_string(row) for field, _ in self.fields}
+        return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+
+    def decode(self, cursor, argument):
+        try:
+            values = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+            if not isinstance(values, dict) or sorted(values) != sorted(self.names) or None in values.values():
+                raise ValueError
+            return {field.attname: field.to_python(values[field.attname]) for field, _ in self.fields}
+        except (ValueError, TypeError, UnicodeError, binascii.Error, ValidationError):
+            raise ValidationFailed({argument: ["Not a valid cursor for this list."]}) from None
+
+    def beyond(self, values, forward):
+        """Rows strictly after (`forward`) or before the row these values came from."""
+        condition = Q()
+        equal = {}
+        for field, descending in self.fields:
+            lookup = "lt" if descending == forward else "gt"
+            condition |= Q(**equal, **{f"{field.attname}__{lookup}": values[field.attname]})
+            equal[field.attname] = values[field.attname]
+        return condition
+
+
+def _page_size(value, argument):
+    if value is None:
+        return None
+    maximum = settings.GRAPHQL_MAX_PAGE_SIZE
+    if value < 0 or value > maximum:
+        raise ValidationFailed({argument: [f"Must be between 0 and {maximum}."]})
+    return value
+
+
+def page_of(queryset, ordering, *, first=None, after=None, last=None, before=None):
+    """(rows with their cursors, PageInfo) of `queryset` in `ordering`; see the module docstring."""
+    first, last = _page_size(first, "first"), _page_size(last, "last")
+    if first is not None and last is not None:
+        raise ValidationFailed({"last": ["Give first or last, not both."]})
+    keys = _Keys(queryset.model, ordering)
+    if after is not None:
+        queryset = queryset.filter(keys.beyond(keys.decode(after, "after"), forward=True))
+    if before is not None:
+        queryset = queryset.filter(keys.beyond(keys.decode(before, "before"), forward=False))
+    if last is not None:
+        rows = list(queryset.order_by(*keys.order_by(reverse=True))[: last + 1])
+        has_previous, has_next = len(rows) > last, before is not None
+        rows = rows[:last][::-1]
+    else:
+        size = settings.GRAPHQL_PAGE_SIZE if first is None else first
+        rows = list(queryset.order_by(*keys.order_by())[: size + 1])
+        has_previous, has_next = after is not None, len(rows) > size
+        rows = rows[:size]
+    edges = [(keys.cursor(row), row) for row in rows]
+    page_info = PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=edges[0][0] if edges else None,
+        end_cursor=edges[-1][0] if edges else None,
+    )
+    return edges, page_info
+
+
+def connection_type(node_type, name, noun):
+    """The `<name>Connection` type (with its `<name>Edge`) for pages of `node_type`."""
+
+    @inherit_visibility
+    @strawberry.type(name=f"{name}Edge", description=f"One {noun} in a page, with its cursor.")
+    class Edge:
+        cursor: str = strawberry.field(description="Opaque position of this edge: pass it as after or before.")
+        node: node_type = strawberry.field(description=f"The {noun}.")
+
+    @inherit_visibility
+    @strawberry.type(name=f"{name}Connection", description=f"A page of {noun}s, with cursors and the total.")
+    class Connection:
+        edges: list[Edge] = strawberry.field(description=f"The {noun}s of this page, in order.")
+        page_info: PageInfo = strawberry.field(description="Where this page sits in the whole list.")
+        queryset: strawberry.Private[object]
+
+        @strawberry.field(description=f"How many {noun}s the whole list holds, across all pages.")
+        def total_count(self) -> int:
+            return self.queryset.count()
+
+        @classmethod
+        def paginate(cls, queryset, ordering, *, first=None, after=None, last=None, before=None):
+            edges, page_info = page_of(queryset, ordering, first=first, after=after, last=last, before=before)
+            return cls(
+                edges=[Edge(cursor=cursor, node=row) for cursor, row in edges],
+                page_info=page_info,
+                queryset=queryset,
+            )
+
+    return Connection

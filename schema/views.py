@@ -1,22 +1,66 @@
+import json
+
+from cross_web import HTTPException
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
-from schema.schema import schema
 from schema.context import Context
+from schema.schema import schema
 
 
 # Credentials travel in headers, never cookies, and a cross-site form cannot send
-# application/json, so Django's cookie-based CSRF check has nothing to protect here.
+# application/json (Strawberry runs nothing for any other content type), so Django's
+# cookie-based CSRF check has nothing to protect here.
 @method_decorator(csrf_exempt, name="dispatch")
 class GraphQLView(StrawberryGraphQLView):
+    """Strawberry's view, refusing oversized and malformed bodies with a 4xx, never a 5xx.
+
+    GET runs queries only (Strawberry refuses other operations over GET); batching is off
+    because the schema has no batching config.
+    """
+
     def __init__(self, **kwargs):
         super().__init__(schema=schema, **kwargs)
 
     def dispatch(self, request, *args, **kwargs):
         self.graphql_ide = "graphiql" if settings.GRAPHIQL else None
+        if _declared_length(request) > settings.GRAPHQL_MAX_BODY_BYTES:
+            return HttpResponse(
+                f"The request body is larger than {settings.GRAPHQL_MAX_BODY_BYTES} bytes.",
+                status=413,
+                content_type="text/plain",
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def get_context(self, request, response):
         return Context(request=request, response=response)
+
+    def parse_json(self, data):
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
+            # Not JSON, not UTF-8, or nested past what the decoder can follow.
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "The request must be a JSON object.")
+        return value
+
+    def parse_http_body(self, request):
+        try:
+            data = super().parse_http_body(request)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not UTF-8.") from None
+        if not isinstance(data.operation_name, (str, type(None))):
+            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
+        return data
+
+
+def _declared_length(request):
+    """The Content-Length the client sent; Django reads no more than this from the body."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0

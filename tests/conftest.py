@@ -95,3 +95,30 @@ def as_user(gql):
         return client.authenticate(tokens["access"])
 
     return login_as
+
+
+@pytest.fixture
+def client_for(db):
+    """A client holding a fresh session's access token, without going through (rate-limited) tokenAuth."""
+    from accounts.sessions import start_session
+
+    def client(user):
+        return GraphQLClient().authenticate(start_session(user).access)
+
+    return client
+
+
+@pytest.fixture
+def grant_role(db):
+    """Give a user a role (a group) holding the given codenames."""
+    from django.contrib.auth.models import Group, Permission
+
+    def grant(user, *codenames, role="holder"):
+        group, _ = Group.objects.get_or_create(name=role)
+        for codename in codenames:
+            app_label, name = codename.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
+        user.groups.add(group)
+        return user
+
+    return grant

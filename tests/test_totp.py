@@ -116,6 +116,7 @@ def test_full_totp_flow(alice, as_user, clock):
     assert not RecoveryCode.objects.exists()
 
 
+@override_settings(LOGIN_RATE_LIMIT="100/m")  # ten attempts from one address; the limit is tested elsewhere
 def test_the_second_factor_is_only_asked_for_after_the_right_password(enabled, clock):
     _, secret, recovery_codes = enabled
     for otp in (None, wrong_code(secret), code_at(secret, now()), recovery_codes[0]):
@@ -148,6 +149,7 @@ def test_after_a_newer_code_an_older_unused_one_is_refused(enabled, clock):
     assert error_codes(login("alice", older)) == ["OTP_INVALID"]
 
 
+@override_settings(LOGIN_RATE_LIMIT="100/m")  # twenty logins from one address
 def test_each_recovery_code_works_once(enabled):
     _, _, recovery_codes = enabled
     for recovery_code in recovery_codes:

@@ -3,9 +3,10 @@ from typing import Annotated
 import strawberry
 
 from accounts import passwords, registration, sessions
-from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload
-from schema.permissions import AllowAny, IsTokenLogin, authenticated_user, protected_mutation
-from schema.relay import to_global_id
+from accounts.roles import CHANGE_USER, set_roles
+from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, UserType
+from schema.permissions import AllowAny, HasCodenames, IsAuthenticated, IsTokenLogin, authenticated_user, protected_mutation
+from schema.relay import parse_pk, to_global_id
 
 
 @strawberry.input(description="A new account.")
@@ -81,3 +82,15 @@ class AccountMutations:
     ) -> TokenPayload:
         pair = passwords.change_password(authenticated_user(info), old_password, new_password, info.context.meta)
         return token_payload(info, pair)
+
+    @protected_mutation(
+        HasCodenames(CHANGE_USER),
+        description="Make the given roles exactly the user's roles. Granting a role needs every codename it holds.",
+    )
+    def set_user_roles(
+        self,
+        info: strawberry.Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
+        roles: Annotated[list[str], strawberry.argument(description="Names of the roles the user will have.")],
+    ) -> UserType:
+        return set_roles(authenticated_user(info), parse_pk(user_id, "User", "userId"), roles)

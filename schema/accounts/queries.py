@@ -4,10 +4,10 @@ import strawberry
 from strawberry import relay
 
 from accounts.exceptions import NotFound
-from accounts.selectors import visible_users
-from schema.accounts.types import UserType
-from schema.permissions import IsAuthenticated, authenticated_user, protected_field
-from schema.relay import load_node, register_node
+from accounts.selectors import VIEW_USER, matching_users, visible_users
+from schema.accounts.types import UserConnection, UserType
+from schema.permissions import IsAuthenticated, IsStaffOrCodename, authenticated_user, protected_field
+from schema.relay import After, Before, First, Last, load_node, register_node
 
 
 def load_user_node(viewer_user, pk):
@@ -34,3 +34,20 @@ class AccountQueries:
         self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global object id.")]
     ) -> relay.Node | None:
         return load_node(authenticated_user(info), id)
+
+    @protected_field(
+        IsStaffOrCodename(VIEW_USER), description="Every user, by username; staff and holders of accounts.view_user."
+    )
+    def users(
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Text the username or email contains, ignoring case.")
+        ] = None,
+    ) -> UserConnection:
+        users = matching_users(visible_users(authenticated_user(info)), search)
+        return UserConnection.paginate(users, ("username",), first=first, after=after, last=last, before=before)

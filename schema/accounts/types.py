@@ -4,9 +4,13 @@ import strawberry
 from strawberry import relay
 
 from accounts.models import User
-from schema.permissions import IsSelfOrStaff, IsSelfOrStaffOrCodename, protected_field
+from schema.permissions import IsSelfOrStaff, IsSelfOrStaffOrCodename, inherit_visibility, protected_field
+from schema.relay import After, Before, First, Last, connection_type
+from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_page
+from tasks.selectors import VIEW_TASK
 
 
+@inherit_visibility
 @strawberry.type(name="User", description="A person with an account.")
 class UserType(relay.Node):
     pk: relay.NodeID[int]
@@ -37,11 +41,31 @@ class UserType(relay.Node):
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
 
+    @protected_field(
+        IsSelfOrStaffOrCodename(VIEW_TASK),
+        description="The user's tasks; visible to the user themself, staff and holders of tasks.view_task.",
+    )
+    def tasks(
+        self,
+        root: strawberry.Parent[User],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: FilterArgument = None,
+        order_by: OrderArgument = None,
+    ) -> TaskConnection | None:
+        return task_page(root.tasks.all(), filter, order_by, first=first, after=after, last=last, before=before)
+
     @classmethod
     def is_type_of(cls, obj, info):
         return isinstance(obj, (User, cls))
 
 
+UserConnection = connection_type(UserType, name="User", noun="user")
+
+
+@inherit_visibility
 @strawberry.type(description="The account that register created.")
 class RegisterPayload:
     id: strawberry.ID = strawberry.field(description="Global id of the new user.")
@@ -50,6 +74,7 @@ class RegisterPayload:
     date_joined: datetime = strawberry.field(description="When the account was created.")
 
 
+@inherit_visibility
 @strawberry.type(description="A fresh access and refresh token of one login session.")
 class TokenPayload:
     access: str = strawberry.field(description="Access token: send it as `Authorization: Bearer <access>`.")
@@ -59,6 +84,7 @@ class TokenPayload:
     user: UserType = strawberry.field(description="The logged-in user, who is the viewer within this payload.")
 
 
+@inherit_visibility
 @strawberry.type(description="The result of revoking a session.")
 class RevokePayload:
     revoked: bool = strawberry.field(description="False when the session was already revoked or the token expired.")

@@ -1,0 +1,35 @@
+"""Roles are Django groups; a role's codenames are the group's permissions."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from accounts.backends import codenames
+from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
+from accounts.models import User
+
+CHANGE_USER = "accounts.change_user"
+
+
+@transaction.atomic
+def set_roles(actor, user_id, role_names):
+    """Make `role_names` exactly the roles of the user.
+
+    Nobody grants a role holding a codename they do not hold themselves, so the right to change
+    users is not a path to more rights than the actor has.
+    """
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    wanted = set(role_names)
+    roles = list(Group.objects.filter(name__in=wanted))
+    unknown = wanted - {role.name for role in roles}
+    if unknown:
+        raise ValidationFailed({"roles": [f"No role is named {name!r}." for name in sorted(unknown)]})
+    held = set(user.groups.values_list("pk", flat=True))
+    granted = [role for role in roles if role.pk not in held]
+    if granted:
+        missing = codenames(Permission.objects.filter(group__in=granted)) - actor.get_all_permissions()
+        if missing:
+            raise PermissionDenied(required=missing)
+    user.groups.set(roles)
+    return user

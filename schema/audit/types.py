@@ -1,0 +1,67 @@
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from accounts.models import AuditEvent
+from schema.permissions import inherit_visibility
+from schema.relay import connection_type
+
+if TYPE_CHECKING:
+    from schema.accounts.types import UserType
+
+EVENT_DESCRIPTIONS = {
+    AuditEvent.Type.REGISTER: "An account was created.",
+    AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session.",
+    AuditEvent.Type.LOGIN_FAILURE: "tokenAuth refused a username and password.",
+    AuditEvent.Type.RATE_LIMITED: "A login or registration was refused for coming too often.",
+    AuditEvent.Type.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
+    AuditEvent.Type.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
+    AuditEvent.Type.TOKEN_REVOKED: "A session was revoked with revokeToken.",
+    AuditEvent.Type.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
+    AuditEvent.Type.PASSWORD_CHANGED: "A user changed their password.",
+    AuditEvent.Type.TOTP_ENABLED: "A user turned two-factor login on.",
+    AuditEvent.Type.TOTP_DISABLED: "A user turned two-factor login off.",
+    AuditEvent.Type.OTP_FAILURE: "A login gave a wrong or reused one-time code.",
+    AuditEvent.Type.API_KEY_CREATED: "A user created an API key.",
+    AuditEvent.Type.API_KEY_REVOKED: "A user revoked an API key.",
+    AuditEvent.Type.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
+}
+
+AuditEventKind = strawberry.enum(
+    Enum(
+        "AuditEventKind",
+        {
+            kind.name: strawberry.enum_value(kind.value, description=EVENT_DESCRIPTIONS[kind])
+            for kind in AuditEvent.Type
+        },
+    ),
+    name="AuditEventType",
+    description="What happened in an audit event.",
+)
+
+
+@inherit_visibility
+@strawberry.type(
+    name="AuditEvent", description="One security-relevant event: who, from where, and whether it succeeded."
+)
+class AuditEventType(relay.Node):
+    pk: relay.NodeID[int]
+    type: AuditEventKind = strawberry.field(description="What happened.")
+    user: Annotated["UserType", strawberry.lazy("schema.accounts.types")] | None = strawberry.field(
+        description="The user it concerns, when known (a failed login of an unknown name has none)."
+    )
+    username: str | None = strawberry.field(description="The username as given or as it was at the time.")
+    ip: str | None = strawberry.field(description="The client's IP address (see TRUSTED_PROXY_COUNT).")
+    user_agent: str | None = strawberry.field(description="The client's User-Agent header, cut to 512 characters.")
+    success: bool = strawberry.field(description="False for refusals and failures.")
+    created_at: datetime = strawberry.field(description="When it happened.")
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, (AuditEvent, cls))
+
+
+AuditEventConnection = connection_type(AuditEventType, name="AuditEvent", noun="audit event")

@@ -1,0 +1,48 @@
+from typing import Annotated
+
+import strawberry
+
+from accounts.exceptions import NotFound
+from schema.permissions import IsAuthenticated, authenticated_user, protected_field
+from schema.relay import After, Before, First, Last, parse_pk, register_node
+from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, TaskType, task_page
+from tasks.selectors import visible_tasks
+
+
+def load_task_node(viewer_user, pk):
+    task = visible_tasks(viewer_user).select_related("owner").filter(pk=pk).first()
+    if task is None:
+        raise NotFound()
+    return task
+
+
+register_node("Task", load_task_node)
+
+
+@strawberry.type
+class TaskQueries:
+    @protected_field(
+        IsAuthenticated(),
+        description="One task by id: the viewer's own; staff and holders of tasks.view_task read any.",
+    )
+    def task(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
+    ) -> TaskType:
+        return load_task_node(authenticated_user(info), parse_pk(id, "Task"))
+
+    @protected_field(
+        IsAuthenticated(),
+        description="The tasks the viewer may see: their own; staff and holders of tasks.view_task see all.",
+    )
+    def tasks(
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: FilterArgument = None,
+        order_by: OrderArgument = None,
+    ) -> TaskConnection:
+        tasks = visible_tasks(authenticated_user(info))
+        return task_page(tasks, filter, order_by, first=first, after=after, last=last, before=before)

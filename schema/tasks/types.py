@@ -1,0 +1,77 @@
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from schema.permissions import inherit_visibility
+from schema.relay import OrderDirection, connection_type
+from tasks.models import Task
+from tasks.selectors import matching
+
+if TYPE_CHECKING:
+    from schema.accounts.types import UserType
+
+
+@inherit_visibility
+@strawberry.type(name="Task", description="A to-do item; it belongs to one user.")
+class TaskType(relay.Node):
+    pk: relay.NodeID[int]
+    title: str = strawberry.field(description="Short name, 1 to 200 characters.")
+    description: str = strawberry.field(description="Longer text, up to 10,000 characters; may be empty.")
+    completed: bool = strawberry.field(description="Whether the task is done.")
+    created_at: datetime = strawberry.field(description="When the task was created.")
+    updated_at: datetime = strawberry.field(description="When the task last changed.")
+    owner: Annotated["UserType", strawberry.lazy("schema.accounts.types")] = strawberry.field(
+        description="The user the task belongs to."
+    )
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, (Task, cls))
+
+
+TaskConnection = connection_type(TaskType, name="Task", noun="task")
+
+
+@strawberry.input(description="Narrows a list of tasks; every given condition must hold.")
+class TaskFilter:
+    completed: bool | None = strawberry.field(default=None, description="Only done (true) or open (false) tasks.")
+    search: str | None = strawberry.field(
+        default=None, description="Text the title or the description contains, ignoring case."
+    )
+
+
+@strawberry.enum(description="What a list of tasks is sorted by.")
+class TaskOrderField(Enum):
+    CREATED_AT = strawberry.enum_value("created_at", description="Creation time.")
+    UPDATED_AT = strawberry.enum_value("updated_at", description="Time of the last change.")
+    TITLE = strawberry.enum_value("title", description="Title, in the database's collation.")
+
+
+@strawberry.input(description="The order of a list of tasks; tasks that tie keep a stable order.")
+class TaskOrder:
+    field: TaskOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(description="Ascending or descending.")
+
+
+FilterArgument = Annotated[TaskFilter | None, strawberry.argument(description="Conditions the tasks meet.")]
+OrderArgument = Annotated[TaskOrder | None, strawberry.argument(description="Sort order; newest first when omitted.")]
+
+NEWEST_FIRST = TaskOrder(field=TaskOrderField.CREATED_AT, direction=OrderDirection.DESC)
+
+
+def task_page(tasks, filter, order_by, **page):
+    """One page of a TaskConnection over `tasks`, filtered and ordered as the client asked."""
+    if filter is not None:
+        tasks = matching(tasks, completed=filter.completed, search=filter.search)
+    order_by = order_by or NEWEST_FIRST
+    ordering = (order_by.direction.prefix + order_by.field.value,)
+    return TaskConnection.paginate(tasks.select_related("owner"), ordering, **page)
+
+
+@inherit_visibility
+@strawberry.type(description="The result of deleting a task.")
+class DeleteTaskPayload:
+    deleted_id: strawberry.ID = strawberry.field(description="Global id of the task that was deleted.")

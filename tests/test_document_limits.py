@@ -1,0 +1,157 @@
+"""GraphQL hardening (API.md section 8): each limit just under and just over, before any resolver runs."""
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from accounts.models import AuditEvent
+from tests.conftest import error_codes, only_error
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+def typenames(count, alias=False):
+    return "{ " + " ".join(f"a{n}: __typename" if alias else "__typename" for n in range(count)) + " }"
+
+
+def test_defaults_match_the_contract():
+    assert (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_MAX_TOKENS) == (10, 15, 2000)
+    assert settings.GRAPHQL_MAX_BODY_BYTES == 100 * 1024
+    assert (settings.LOGIN_RATE_LIMIT, settings.REGISTER_RATE_LIMIT) == ("5/m", "20/h")
+    assert not settings.GRAPHQL_INTROSPECTION and not settings.GRAPHIQL
+
+
+def test_fifteen_aliases_pass_and_sixteen_are_refused(gql):
+    assert "errors" not in gql.execute(typenames(15, alias=True))
+    error = only_error(gql.execute(typenames(16, alias=True)))
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "16 aliases" in error["message"]
+
+
+def test_aliases_inside_fragments_count_each_time_the_fragment_is_spread(gql):
+    query = """
+    { ...F ...F ...F }
+    fragment F on Query { ...G ... on Query { a: __typename b: __typename } }
+    fragment G on Query { c: __typename d: __typename e: __typename }
+    """
+    assert "errors" not in gql.execute(query)
+    with override_settings(GRAPHQL_MAX_ALIASES=14):
+        assert error_codes(gql.execute(query)) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_a_chain_of_fragments_that_doubles_at_each_step_is_measured_without_expanding_it(gql):
+    chain = "".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}\n" for n in range(40))
+    query = "{ ...F0 }\n" + chain + "fragment F40 on Query { x: __typename }"
+    error = only_error(gql.execute(query))
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert f"{2 ** 40} aliases" in error["message"]
+
+
+def test_cyclic_fragments_are_refused(gql):
+    query = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+    assert set(error_codes(gql.execute(query))) == {"GRAPHQL_VALIDATION_FAILED"}
+
+
+@pytest.mark.parametrize(
+    ("query", "depth"),
+    [
+        ("{ me { id } }", 2),
+        ("{ node(id: \"x\") { ... on User { id } } }", 2),
+        ("{ ...Me } fragment Me on Query { me { ...Name } } fragment Name on User { username }", 2),
+    ],
+)
+def test_depth_is_counted_through_fragments_and_refused_just_over_the_limit(gql, query, depth):
+    with override_settings(GRAPHQL_MAX_DEPTH=depth):
+        assert "GRAPHQL_VALIDATION_FAILED" not in error_codes(gql.execute(query))
+    with override_settings(GRAPHQL_MAX_DEPTH=depth - 1):
+        error = only_error(gql.execute(query))
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert f"{depth} levels deep" in error["message"]
+
+
+def test_introspection_does_not_count_towards_depth(gql):
+    deep_introspection = "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }"
+    with override_settings(GRAPHQL_INTROSPECTION=True, GRAPHQL_MAX_DEPTH=1):
+        assert "errors" not in gql.execute(deep_introspection)
+
+
+def test_a_document_over_two_thousand_tokens_is_refused(gql):
+    error = only_error(gql.execute("{" + " __typename" * 1999 + "}"))
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "more than 2000 tokens" in error["message"]
+
+
+@override_settings(GRAPHQL_MAX_TOKENS=100)
+def test_the_token_limit_comes_from_settings_and_is_inclusive(gql):
+    # graphql-core's overlapping-fields rule gives up on hundreds of identical fields,
+    # so the boundary is shown on a smaller configured limit.
+    assert "errors" not in gql.execute("{" + " __typename" * 98 + "}")
+    error = only_error(gql.execute("{" + " __typename" * 99 + "}"))
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_syntax_errors_have_the_validation_code(gql):
+    assert error_codes(gql.execute("{ me { id }")) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_limits_refuse_before_any_resolver_runs(gql, alice):
+    logins = " ".join(f'a{n}: tokenAuth(username: "alice", password: "x") {{ access }}' for n in range(16))
+    assert error_codes(gql.execute(f"mutation {{ {logins} }}")) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert not AuditEvent.objects.exists()
+
+
+def test_introspection_is_off_outside_debug(gql):
+    assert set(error_codes(gql.execute(INTROSPECTION))) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert error_codes(gql.execute('{ __type(name: "User") { name } }')) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert gql.execute("{ __typename }") == {"data": {"__typename": "Query"}}
+
+
+@override_settings(GRAPHQL_INTROSPECTION=True)
+def test_introspection_can_be_turned_on(gql):
+    assert gql.execute(INTROSPECTION) == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ mee { id } }", None),
+        ("{ me { usernam } }", None),
+        ('mutation { tokenAuth(usernam: "a", password: "b") { access } }', None),
+        ("query ($id: I) { node(id: $id) { id } }", None),
+        ("{ ...F } fragment F on Quer { __typename }", None),
+        ("{ me @skip(iff: true) { id } }", None),
+        ('{ tasks(filter: {serch: "x"}) { totalCount } }', None),
+        ("{ tasks(orderBy: {field: TITEL, direction: ASC}) { totalCount } }", None),
+        ("query ($f: TaskFilter) { tasks(filter: $f) { totalCount } }", {"f": {"serch": "x"}}),
+        ("query ($o: TaskOrder) { tasks(orderBy: $o) { totalCount } }", {"o": {"field": "TITEL", "direction": "ASC"}}),
+    ],
+)
+def test_no_suggestions_outside_debug_but_suggestions_with_it(gql, query, variables):
+    error = gql.execute(query, variables)["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "Did you mean" not in error["message"]
+    with override_settings(DEBUG=True):
+        assert "Did you mean" in gql.execute(query, variables)["errors"][0]["message"]
+
+
+def test_graphiql_is_off_outside_debug(client):
+    assert client.get("/graphql/", HTTP_ACCEPT="text/html").status_code == 404
+
+
+@override_settings(GRAPHIQL=True)
+def test_graphiql_can_be_turned_on(client):
+    response = client.get("/graphql/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"graphiql" in response.content.lower()
+
+
+def test_the_default_depth_limit_is_ten_levels(client_for, alice):
+    ten_levels = "{ me { tasks { edges { node { owner { tasks { edges { node { owner { id } } } } } } } } } }"
+    eleven = ten_levels.replace("owner { id }", "owner { tasks { totalCount } }")
+    viewer = client_for(alice)
+    assert "errors" not in viewer.execute(ten_levels)
+    error = only_error(viewer.execute(eleven))
+    assert (error["extensions"]["code"], error["message"]) == (
+        "GRAPHQL_VALIDATION_FAILED",
+        "The query is 11 levels deep; at most 10 are allowed.",
+    )
