@@ -5,7 +5,7 @@ import strawberry
 from accounts import passwords, registration, sessions
 from accounts.roles import CHANGE_USER, set_roles
 from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, UserType
-from schema.permissions import AllowAny, HasCodenames, IsAuthenticated, IsTokenLogin, authenticated_user, protected_mutation
+from schema.permissions import AllowAny, HasCodenames, IsTokenLogin, authenticated_user, protected_mutation
 from schema.relay import parse_pk, to_global_id
 
 
