@@ -39,6 +39,8 @@ def create(user, name, read_only, expires_at, meta):
         errors["name"] = ["Give the key a name, so you can recognise it later."]
     elif len(name) > NAME_MAX_LENGTH:
         errors["name"] = [f"At most {NAME_MAX_LENGTH} characters."]
+    elif "\x00" in name:
+        errors["name"] = ["Must not contain null characters."]
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = ["The expiry must be in the future."]
     if errors:

@@ -56,5 +56,15 @@ def check_login(username, meta):
     )
 
 
+def check_otp(user, meta):
+    """One one-time code attempt outside login (confirming or disabling TOTP), limited like passwords."""
+    rate = settings.LOGIN_RATE_LIMIT
+    _enforce(
+        [("otp:ip", _ip_key(meta), rate), ("otp:user", str(user.pk), rate)],
+        meta,
+        username=user.get_username(),
+    )
+
+
 def check_register(meta):
     _enforce([("register:ip", _ip_key(meta), settings.REGISTER_RATE_LIMIT)], meta)

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, ratelimit
 from accounts.digests import digest
 from accounts.exceptions import OtpInvalid, OtpRequired, ValidationFailed
 from accounts.models import RecoveryCode, TotpDevice
@@ -68,6 +68,7 @@ def setup(user):
 
 def confirm(user, code, meta):
     """Turn TOTP on with a current code from the app; returns the recovery codes, shown once."""
+    ratelimit.check_otp(user, meta)
     device = TotpDevice.objects.filter(user=user).first()
     if device is None:
         raise ValidationFailed({"code": ["Start with setupTotp."]})
@@ -102,6 +103,7 @@ def check_second_factor(user, otp, meta):
 
 def disable(user, password, code, meta):
     """Turn TOTP off; needs the password and a current code or an unused recovery code."""
+    ratelimit.check_otp(user, meta)
     if not user.check_password(password):
         raise ValidationFailed({"password": ["The password is not correct."]})
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()

@@ -240,7 +240,7 @@ def test_an_expiry_in_the_past_is_bad_input(alice_client):
     assert only_error(result)["extensions"]["fieldErrors"] == {"expiresAt": ["The expiry must be in the future."]}
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, "nul\x00byte"])
 def test_a_key_needs_a_sensible_name(alice_client, name):
     result = alice_client.execute(CREATE, {"name": name})
     assert list(only_error(result)["extensions"]["fieldErrors"]) == ["name"]

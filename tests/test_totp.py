@@ -262,3 +262,24 @@ def test_staff_see_devices_in_the_admin_but_never_secrets_and_can_reset_one(enab
     assert not TotpDevice.objects.filter(user=alice).exists()
     assert events("TOTP_DISABLED").filter(user=alice).count() == 1
     assert "errors" not in login("alice")
+
+
+@override_settings(LOGIN_RATE_LIMIT="3/m")
+def test_code_guesses_when_confirming_and_disabling_are_rate_limited(setup_secret, clock):
+    client, secret = setup_secret
+    for _ in range(3):
+        assert error_codes(client.execute(CONFIRM, {"code": wrong_code(secret)})) == ["BAD_USER_INPUT"]
+    refused = only_error(client.execute(CONFIRM, {"code": code_at(secret, now())}))
+    assert refused["extensions"]["code"] == "RATE_LIMITED" and refused["extensions"]["retryAfter"] > 0
+
+    clock.shift(timedelta(minutes=1))
+    assert "errors" not in client.execute(CONFIRM, {"code": code_at(secret, now())})
+    # The confirmation was the first attempt of this window; two wrong codes use up the rest.
+    for _ in range(2):
+        assert error_codes(client.execute(DISABLE, {"password": PASSWORD, "code": wrong_code(secret)})) == [
+            "BAD_USER_INPUT"
+        ]
+    assert error_codes(client.execute(DISABLE, {"password": PASSWORD, "code": code_at(secret, now())})) == [
+        "RATE_LIMITED"
+    ]
+    assert events("RATE_LIMITED").filter(username="alice").count() == 2
