@@ -6,6 +6,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.errors import ContractErrors, log_unexpected_errors
+from schema.execution import PlainFieldShortcut
 from schema.permissions import ConfiguredCodenamesOfInheritedFields
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
@@ -29,6 +30,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    execution_context_class=PlainFieldShortcut,
     extensions=[
         ContractErrors,
         ConfiguredCodenamesOfInheritedFields,

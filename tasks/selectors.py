@@ -11,6 +11,10 @@ def can_see_all_tasks(viewer_user):
     return viewer_user.is_staff or viewer_user.has_perm(VIEW_TASK)
 
 
+def can_see(viewer_user, task):
+    return task.owner_id == viewer_user.pk or can_see_all_tasks(viewer_user)
+
+
 def visible_tasks(viewer_user):
     """The viewer's own tasks; staff and holders of tasks.view_task see everyone's."""
     tasks = Task.objects.all()

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from schema.relay import to_global_id
 from tasks.models import Task
 
 TASKS = """
@@ -62,3 +63,16 @@ def test_a_page_of_100_users_costs_what_a_page_of_1_costs(owners, make_user, gra
     one, hundred = queries_for(client, USERS, 1), queries_for(client, USERS, 100)
     assert len(one) == len(hundred) <= 4, hundred
     assert User.objects.count() > 100
+
+
+def test_the_owner_reads_one_task_with_two_queries(owners, client_for):
+    """The viewer (session and user) and the task with its owner; no codename query for one's own task."""
+    task = Task.objects.filter(owner=owners[0]).first()
+    client = client_for(owners[0])
+    with CaptureQueriesContext(connection) as captured:
+        result = client.execute(
+            "query($id: ID!) { task(id: $id) { title owner { username email } } }",
+            {"id": to_global_id("Task", task.pk)},
+        )
+    assert result["data"]["task"]["owner"]["email"] == owners[0].email
+    assert len(captured.captured_queries) == 2
