@@ -12,8 +12,11 @@ from tasks.selectors import can_see, visible_tasks
 
 def load_task_node(viewer_user, pk):
     # Loading first and asking after spares the owner (the usual reader) the codename query.
-    task = Task.objects.select_related("owner").filter(pk=pk).first()
-    if task is None or not can_see(viewer_user, task):
+    try:
+        task = Task.objects.select_related("owner").get(pk=pk)
+    except Task.DoesNotExist:
+        raise NotFound() from None
+    if not can_see(viewer_user, task):
         raise NotFound()
     return task
 
