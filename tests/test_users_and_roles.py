@@ -255,3 +255,29 @@ class TestSetUserRoles:
         assert alice_client.execute("{ tasks { totalCount } }")["data"]["tasks"]["totalCount"] == 0
         client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["readers"]})
         assert alice_client.execute("{ tasks { totalCount } }")["data"]["tasks"]["totalCount"] == 1
+
+
+OWNER_TASKS = "{ tasks { edges { node { owner { username tasks { totalCount } } } } } }"
+
+
+@pytest.mark.parametrize(
+    "actor, outcome",
+    [("task_viewer", None), ("staff", None), ("superuser", None), ("anonymous", "UNAUTHENTICATED")],
+)
+def test_user_tasks_through_a_task_owner(actors, alice, actor, outcome):
+    Task.objects.bulk_create([Task(owner=alice, title="One"), Task(owner=alice, title="Two")])
+    result = actors[actor].execute(OWNER_TASKS)
+    if outcome:
+        assert error_codes(result) == [outcome]
+    else:
+        owners = [edge["node"]["owner"] for edge in result["data"]["tasks"]["edges"]]
+        assert owners == [{"username": "alice", "tasks": {"totalCount": 2}}] * 2
+
+
+def test_a_holder_of_view_user_alone_does_not_read_tasks_of_users(actors, alice):
+    Task.objects.create(owner=alice, title="One")
+    result = actors["user_viewer"].execute("{ users { edges { node { username tasks { totalCount } } } } }")
+    rows = {edge["node"]["username"]: edge["node"]["tasks"] for edge in result["data"]["users"]["edges"]}
+    assert rows["directory"] == {"totalCount": 0}  # their own
+    assert rows["alice"] is None
+    assert {error["extensions"]["code"] for error in result["errors"]} == {"FORBIDDEN"}
