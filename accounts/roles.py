@@ -21,7 +21,8 @@ def set_roles(actor, user_id, role_names):
     if user is None:
         raise NotFound()
     wanted = set(role_names)
-    roles = list(Group.objects.filter(name__in=wanted))
+    # No stored name holds NUL, and PostgreSQL refuses even to compare with one.
+    roles = list(Group.objects.filter(name__in=[name for name in wanted if "\x00" not in name]))
     unknown = wanted - {role.name for role in roles}
     if unknown:
         raise ValidationFailed({"roles": [f"No role is named {name!r}." for name in sorted(unknown)]})

@@ -19,5 +19,8 @@ def visible_users(viewer_user):
 def matching_users(users, search=None):
     """`search` matches the username or the email, ignoring case."""
     if search:
-        users = users.filter(Q(username__icontains=search) | Q(email__icontains=search))
+        # No stored text holds NUL (PostgreSQL refuses it, and even a comparison with one fails).
+        users = users.none() if "\x00" in search else users.filter(
+            Q(username__icontains=search) | Q(email__icontains=search)
+        )
     return users

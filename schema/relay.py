@@ -160,8 +160,10 @@ class _Keys:
     def decode(self, cursor, argument):
         try:
             values = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-            if not isinstance(values, dict) or sorted(values) != sorted(self.names) or None in values.values():
+            if not isinstance(values, dict) or sorted(values) != sorted(self.names):
                 raise ValueError
+            if any(not isinstance(value, str) or "\x00" in value for value in values.values()):
+                raise ValueError  # PostgreSQL refuses even to compare with a NUL character
             return {field.attname: field.to_python(values[field.attname]) for field, _ in self.fields}
         except (ValueError, TypeError, UnicodeError, binascii.Error, ValidationError):
             raise ValidationFailed({argument: ["Not a valid cursor for this list."]}) from None

@@ -26,5 +26,8 @@ def matching(tasks, completed=None, search=None):
     if completed is not None:
         tasks = tasks.filter(completed=completed)
     if search:
-        tasks = tasks.filter(Q(title__icontains=search) | Q(description__icontains=search))
+        # No stored text holds NUL (PostgreSQL refuses it, and even a comparison with one fails).
+        tasks = tasks.none() if "\x00" in search else tasks.filter(
+            Q(title__icontains=search) | Q(description__icontains=search)
+        )
     return tasks

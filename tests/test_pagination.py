@@ -154,6 +154,13 @@ def test_first_zero_tells_whether_there_is_anything(client_for, owner, many_task
             {"after": base64.urlsafe_b64encode(json.dumps({"created_at": None, "id": "1"}).encode()).decode()},
             {"after": ["Not a valid cursor for this list."]},
         ),
+        (
+            {
+                "after": base64.urlsafe_b64encode(json.dumps({"title": "a\u0000", "id": "1"}).encode()).decode(),
+                "orderBy": {"field": "TITLE", "direction": "ASC"},
+            },
+            {"after": ["Not a valid cursor for this list."]},
+        ),
     ],
 )
 def test_bad_page_arguments_are_bad_input(client_for, owner, variables, field_errors):
@@ -198,6 +205,7 @@ class TestFilters:
             ({"search": "cow"}, set()),
             ({"search": "%"}, set()),
             ({"search": ""}, {"Buy MILK", "Call mum", "Pay rent"}),
+            ({"search": "milk\x00"}, set()),
         ],
     )
     def test_filters_narrow_what_the_viewer_may_see(self, client_for, owner, tasks, task_filter, titles):
@@ -241,6 +249,11 @@ def test_users_search_matches_username_or_email(client_for, make_user):
     assert [edge["node"]["username"] for edge in page["edges"]] == ["carol"]
     page = client_for(staff).execute(USERS, {"search": "examplef"})["data"]["users"]
     assert [edge["node"]["username"] for edge in page["edges"]] == ["EXAMPLEfan"]
+
+
+def test_users_search_with_a_nul_character_matches_nobody(client_for, make_user):
+    page = client_for(make_user("staff", is_staff=True)).execute(USERS, {"search": "st\x00"})["data"]["users"]
+    assert page["edges"] == []
 
 
 def test_users_page_size_is_limited_too(client_for, make_user):

@@ -231,11 +231,11 @@ class TestSetUserRoles:
 
     def test_unknown_roles_are_bad_input(self, roles, manager, alice, client_for):
         result = client_for(manager).execute(
-            SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["readers", "wizards"]}
+            SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["readers", "wizards", "nul\x00"]}
         )
         assert only_error(result)["extensions"] == {
             "code": "BAD_USER_INPUT",
-            "fieldErrors": {"roles": ["No role is named 'wizards'."]},
+            "fieldErrors": {"roles": ["No role is named 'nul\\x00'.", "No role is named 'wizards'."]},
         }
         assert self.roles_of(alice) == []
 
