@@ -38,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from strawberry import relay
 from strawberry.types.field import StrawberryField
+from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.permissions import inherit_visibility
@@ -214,6 +215,25 @@ def page_of(queryset, ordering, *, first=None, after=None, last=None, before=Non
         end_cursor=keys.cursor(rows[-1]) if rows else None,
     )
     return keys, rows, page_info
+
+
+def _fields_in(selections):
+    """The fields of a selection list, looking through fragments."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields_in(selection.selections)
+
+
+def selected_node_fields(info):
+    """GraphQL names of the fields the client selects on `edges { node { ... } }` of this connection.
+
+    For a resolver that prefetches only what the page will read.
+    """
+    edges = [field for connection in info.selected_fields for field in _fields_in(connection.selections)]
+    nodes = [node for edge in edges if edge.name == "edges" for node in _fields_in(edge.selections)]
+    return {field.name for node in nodes if node.name == "node" for field in _fields_in(node.selections)}
 
 
 def connection_type(node_type, name, noun):

@@ -17,6 +17,10 @@ query($first: Int!) {
 }
 """
 USERS = "query($first: Int!) { users(first: $first) { totalCount edges { node { id username email isStaff } } } }"
+USERS_WITH_ROLES = """
+query($first: Int!) { users(first: $first) { edges { node { ...details } } } }
+fragment details on User { username roles totpEnabled lastLogin }
+"""
 
 
 def queries_for(client, document, first):
@@ -76,3 +80,11 @@ def test_the_owner_reads_one_task_with_two_queries(owners, client_for):
         )
     assert result["data"]["task"]["owner"]["email"] == owners[0].email
     assert len(captured.captured_queries) == 2
+
+
+def test_roles_and_two_factor_state_of_100_users_cost_what_1_costs(make_user, client_for):
+    for index in range(100):
+        make_user(f"extra{index:03d}")
+    client = client_for(make_user("staff", is_staff=True))
+    one, hundred = queries_for(client, USERS_WITH_ROLES, 1), queries_for(client, USERS_WITH_ROLES, 100)
+    assert len(one) == len(hundred) == 3, hundred  # viewer, page, roles of the page
