@@ -9,24 +9,27 @@ exactly that for such fields and hands every other case, including a null or a v
 not serialize, to graphql-core unchanged, so errors and null propagation are graphql-core's own.
 """
 
+from functools import partial
+from operator import attrgetter
+
 from graphql import GraphQLNonNull, is_leaf_type
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-
-_NOT_PLAIN = object()
+from strawberry.types.field import StrawberryField
 
 
 def _plain_leaf(field_def):
-    """(resolve, serialize) for a basic Strawberry field of a leaf type, else None; cached on the field."""
-    shortcut = field_def.__dict__.get("_plain_leaf", _NOT_PLAIN)
-    if shortcut is _NOT_PLAIN:
-        strawberry_field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        leaf_type = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
-        plain = getattr(strawberry_field, "is_basic_field", False) and not field_def.args and is_leaf_type(leaf_type)
-        shortcut = (field_def.resolve, leaf_type.coerce_output_value) if plain else None
-        field_def._plain_leaf = shortcut
-    return shortcut
+    """(read, serialize) for a basic Strawberry field of a leaf type, else None."""
+    strawberry_field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    leaf_type = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
+    if not (getattr(strawberry_field, "is_basic_field", False) and not field_def.args and is_leaf_type(leaf_type)):
+        return None
+    if type(strawberry_field) is StrawberryField and strawberry_field.default_resolver is getattr:
+        read = attrgetter(strawberry_field.python_name)
+    else:  # a field that computes its value (schema.relay.computed_field)
+        read = partial(strawberry_field.get_result, info=None, args=(), kwargs={})
+    return read, leaf_type.coerce_output_value
 
 
 class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
@@ -34,19 +37,32 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # Field middleware (schema extensions with a `resolve` hook) must see every field.
         self.shortcut_allowed = not (self.middleware_manager and self.middleware_manager.middlewares)
+        # graphql-core collects the fields of a selection once and reuses that object for every
+        # item of a list, so the plain fields among them are worked out once per execution.
+        self.plain_fields = {}
+
+    def plain_fields_of(self, parent_type, grouped_field_set):
+        """[(response name, read, serialize)] of the plain leaf fields in a selection."""
+        known = self.plain_fields.get(id(grouped_field_set))
+        if known is None or known[0] is not grouped_field_set:
+            fields = parent_type.fields
+            plain = []
+            for response_name, field_details_list in grouped_field_set.items():
+                field_def = fields.get(field_details_list[0].node.name.value)
+                shortcut = _plain_leaf(field_def) if field_def is not None else None
+                if shortcut is not None:
+                    plain.append((response_name, *shortcut))
+            known = (grouped_field_set, plain)
+            self.plain_fields[id(grouped_field_set)] = known
+        return known[1]
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
-        if not self.shortcut_allowed:
-            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        plain = self.plain_fields_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
         plain_values = {}
-        fields = parent_type.fields
-        for response_name, field_details_list in grouped_field_set.items():
-            field_def = fields.get(field_details_list[0].node.name.value)
-            shortcut = _plain_leaf(field_def) if field_def is not None else None
-            if shortcut is not None:
-                value = _serialized(shortcut, source_value)
-                if value is not None:
-                    plain_values[response_name] = value
+        for response_name, read, serialize in plain:
+            value = _serialized(read, serialize, source_value)
+            if value is not None:
+                plain_values[response_name] = value
         if not plain_values:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         if len(plain_values) == len(grouped_field_set):
@@ -70,11 +86,10 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         return in_document_order(others)
 
 
-def _serialized(shortcut, source):
+def _serialized(read, serialize, source):
     """The field's output value, or None to leave the field (and any error) to graphql-core."""
-    resolve, serialize = shortcut
     try:
-        value = resolve(source, None)
+        value = read(source)
         if value is None:
             return None
         serialized = serialize(value)
