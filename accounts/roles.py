@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.backends import codenames
 from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
 from accounts.models import User
+from accounts.text import is_storable
 
 CHANGE_USER = "accounts.change_user"
 
@@ -21,8 +22,7 @@ def set_roles(actor, user_id, role_names):
     if user is None:
         raise NotFound()
     wanted = set(role_names)
-    # No stored name holds NUL, and PostgreSQL refuses even to compare with one.
-    roles = list(Group.objects.filter(name__in=[name for name in wanted if "\x00" not in name]))
+    roles = list(Group.objects.filter(name__in=[name for name in wanted if is_storable(name)]))
     unknown = wanted - {role.name for role in roles}
     if unknown:
         raise ValidationFailed({"roles": [f"No role is named {name!r}." for name in sorted(unknown)]})

@@ -35,12 +35,14 @@ from typing import Annotated
 import strawberry
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Q
 from strawberry import relay
 from strawberry.types.field import StrawberryField
 from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
+from accounts.text import is_storable
 from schema.permissions import inherit_visibility
 
 _node_loaders = {}
@@ -141,8 +143,9 @@ class PageInfo:
 class _Keys:
     """The ordering of one connection as (field, descending) pairs, ending with the primary key."""
 
-    def __init__(self, model, ordering):
-        meta = model._meta
+    def __init__(self, queryset, ordering):
+        self.connection = connections[queryset.db]
+        meta = queryset.model._meta
         self.fields = []
         for name in ordering:
             descending = name.startswith("-")
@@ -163,10 +166,13 @@ class _Keys:
             values = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
             if not isinstance(values, dict) or sorted(values) != sorted(self.names):
                 raise ValueError
-            if any(not isinstance(value, str) or "\x00" in value for value in values.values()):
-                raise ValueError  # PostgreSQL refuses even to compare with a NUL character
-            return {field.attname: field.to_python(values[field.attname]) for field, _ in self.fields}
-        except (ValueError, TypeError, UnicodeError, binascii.Error, ValidationError):
+            if any(not isinstance(value, str) or not is_storable(value) for value in values.values()):
+                raise ValueError
+            decoded = {field.attname: field.to_python(values[field.attname]) for field, _ in self.fields}
+            for field, _ in self.fields:  # what the database cannot take (a date before year 1 in UTC...)
+                field.get_db_prep_value(decoded[field.attname], self.connection)
+            return decoded
+        except (ValueError, TypeError, OverflowError, UnicodeError, binascii.Error, ValidationError):
             raise ValidationFailed({argument: ["Not a valid cursor for this list."]}) from None
 
     def beyond(self, values, forward):
@@ -194,7 +200,7 @@ def page_of(queryset, ordering, *, first=None, after=None, last=None, before=Non
     first, last = _page_size(first, "first"), _page_size(last, "last")
     if first is not None and last is not None:
         raise ValidationFailed({"last": ["Give first or last, not both."]})
-    keys = _Keys(queryset.model, ordering)
+    keys = _Keys(queryset, ordering)
     if after is not None:
         queryset = queryset.filter(keys.beyond(keys.decode(after, "after"), forward=True))
     if before is not None:

@@ -2,6 +2,8 @@
 
 from django.db.models import Q
 
+from accounts.text import is_storable
+
 from tasks.models import Task
 
 VIEW_TASK = "tasks.view_task"
@@ -26,8 +28,7 @@ def matching(tasks, completed=None, search=None):
     if completed is not None:
         tasks = tasks.filter(completed=completed)
     if search:
-        # No stored text holds NUL (PostgreSQL refuses it, and even a comparison with one fails).
-        tasks = tasks.none() if "\x00" in search else tasks.filter(
+        tasks = tasks.none() if not is_storable(search) else tasks.filter(
             Q(title__icontains=search) | Q(description__icontains=search)
         )
     return tasks

@@ -161,6 +161,13 @@ def test_first_zero_tells_whether_there_is_anything(client_for, owner, many_task
             },
             {"after": ["Not a valid cursor for this list."]},
         ),
+        (
+            {
+                "before": base64.urlsafe_b64encode(json.dumps({"title": "a\ud800", "id": "1"}).encode()).decode(),
+                "orderBy": {"field": "TITLE", "direction": "ASC"},
+            },
+            {"before": ["Not a valid cursor for this list."]},
+        ),
     ],
 )
 def test_bad_page_arguments_are_bad_input(client_for, owner, variables, field_errors):
@@ -206,6 +213,7 @@ class TestFilters:
             ({"search": "%"}, set()),
             ({"search": ""}, {"Buy MILK", "Call mum", "Pay rent"}),
             ({"search": "milk\x00"}, set()),
+            ({"search": "milk\ud800"}, set()),
         ],
     )
     def test_filters_narrow_what_the_viewer_may_see(self, client_for, owner, tasks, task_filter, titles):
@@ -251,11 +259,34 @@ def test_users_search_matches_username_or_email(client_for, make_user):
     assert [edge["node"]["username"] for edge in page["edges"]] == ["EXAMPLEfan"]
 
 
-def test_users_search_with_a_nul_character_matches_nobody(client_for, make_user):
-    page = client_for(make_user("staff", is_staff=True)).execute(USERS, {"search": "st\x00"})["data"]["users"]
+@pytest.mark.parametrize("search", ["st\x00", "st\ud800"])
+def test_users_search_with_text_no_database_stores_matches_nobody(client_for, make_user, search):
+    page = client_for(make_user("staff", is_staff=True)).execute(USERS, {"search": search})["data"]["users"]
     assert page["edges"] == []
 
 
 def test_users_page_size_is_limited_too(client_for, make_user):
     error = only_error(client_for(make_user("staff", is_staff=True)).execute(USERS, {"first": 1000}))
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "fieldErrors": {"first": ["Must be between 0 and 100."]}}
+
+
+def encoded(values):
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "order, values",
+    [
+        ("TITLE", {"title": "a", "id": "9" * 40}),
+        ("CREATED_AT", {"created_at": "2026-01-01T00:00:00+00:00", "id": "-" + "9" * 30}),
+        ("CREATED_AT", {"created_at": "9999-12-31T23:59:59+00:00", "id": "1"}),
+        ("CREATED_AT", {"created_at": "0001-01-01T00:00:00+05:00", "id": "1"}),
+        ("UPDATED_AT", {"updated_at": "2026-01-01", "id": "1e400"}),
+    ],
+)
+@pytest.mark.parametrize("argument", ["after", "before"])
+def test_extreme_cursors_are_answered_without_a_server_error(client_for, owner, order, values, argument):
+    Task.objects.create(owner=owner, title="x")
+    result = client_for(owner).execute(PAGE, {argument: encoded(values), "orderBy": {"field": order, "direction": "ASC"}})
+    codes = [error["extensions"]["code"] for error in result.get("errors", [])]
+    assert codes in ([], ["BAD_USER_INPUT"])
