@@ -70,7 +70,7 @@ def parse_pk(value, expected_type, argument="id"):
     type_name, node_id = parse_global_id(value, argument)
     if type_name != expected_type:
         raise NotFound()
-    if not node_id.isdigit():
+    if not (node_id.isascii() and node_id.isdigit()):  # "²".isdigit() too
         raise ValidationFailed({argument: ["Not a valid id."]})
     return int(node_id)
 

@@ -269,7 +269,9 @@ def test_another_users_ids_leave_their_data_unchanged(actors, task):
 
 
 @pytest.mark.parametrize("document", [TASK, DELETE])
-@pytest.mark.parametrize("bad_id", ["garbage", "", "VGFzazp4", to_global_id("Task", "-1")])
+@pytest.mark.parametrize(
+    "bad_id", ["garbage", "", "VGFzazp4", to_global_id("Task", "-1"), to_global_id("Task", "²"), to_global_id("Task", "١")]
+)
 def test_malformed_ids_are_bad_input(actors, document, bad_id):
     error = only_error(actors["owner"].execute(document, {"id": bad_id}))
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
