@@ -56,7 +56,9 @@ def test_a_page_of_100_tasks_costs_what_a_page_of_1_costs(owners, make_user, gra
     Task.objects.bulk_create([Task(owner=owners[0], title=f"Own {index}") for index in range(100)])
     client = client_for(users[viewer])
     one, hundred = queries_for(client, TASKS, 1), queries_for(client, TASKS, 100)
-    assert len(one) == len(hundred) <= most, hundred
+    assert len(one) == len(hundred), hundred
+    # Reads only: refusing other owners' emails may also write an audit event, once per request.
+    assert len([sql for sql in hundred if sql.lstrip().upper().startswith("SELECT")]) <= most, hundred
     assert sum("auth_permission" in sql for sql in hundred) <= 1
 
 
