@@ -25,3 +25,7 @@ test: install
 
 schema: install
 	DJANGO_DEBUG=1 $(PY) manage.py export_schema
+
+bench: install
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) -m bench.run

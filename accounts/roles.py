@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.backends import codenames
 from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
 from accounts.models import User
+from accounts.text import is_storable
 
 CHANGE_USER = "accounts.change_user"
 
@@ -21,7 +22,7 @@ def set_roles(actor, user_id, role_names):
     if user is None:
         raise NotFound()
     wanted = set(role_names)
-    roles = list(Group.objects.filter(name__in=wanted))
+    roles = list(Group.objects.filter(name__in=[name for name in wanted if is_storable(name)]))
     unknown = wanted - {role.name for role in roles}
     if unknown:
         raise ValidationFailed({"roles": [f"No role is named {name!r}." for name in sorted(unknown)]})

@@ -3,6 +3,7 @@
 from django.db.models import Q
 
 from accounts.models import User
+from accounts.text import is_storable
 
 VIEW_USER = "accounts.view_user"
 
@@ -19,8 +20,7 @@ def visible_users(viewer_user):
 def matching_users(users, search=None):
     """`search` matches the username or the email, ignoring case."""
     if search:
-        # No stored text holds NUL (PostgreSQL refuses it, and even a comparison with one fails).
-        users = users.none() if "\x00" in search else users.filter(
+        users = users.none() if not is_storable(search) else users.filter(
             Q(username__icontains=search) | Q(email__icontains=search)
         )
     return users

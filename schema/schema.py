@@ -9,6 +9,7 @@ from schema.accounts.queries import AccountQueries
 from schema.accounts.totp import TotpMutations
 from schema.audit.queries import AuditQueries
 from schema.errors import ContractErrors, log_unexpected_errors
+from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
 from schema.permissions import ConfiguredCodenamesOfInheritedFields
 from schema.tasks.mutations import TaskMutations
@@ -39,5 +40,6 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    execution_context_class=PlainFieldShortcut,
     extensions=[ContractErrors, ConfiguredCodenamesOfInheritedFields, DocumentLimits],
 )

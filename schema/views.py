@@ -46,6 +46,8 @@ class GraphQLView(StrawberryGraphQLView):
             raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, "The request must be a JSON object.")
+        if not _is_unicode_text(value):
+            raise HTTPException(400, "The request holds a lone surrogate escape, which is not text.")
         return value
 
     def parse_http_body(self, request):
@@ -64,3 +66,13 @@ def _declared_length(request):
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
+
+
+def _is_unicode_text(value):
+    """JSON may escape half of a surrogate pair ("\\ud800"); no text encoding, and so no hasher or
+    database, accepts such a string, so it is refused here once rather than failing deep inside."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

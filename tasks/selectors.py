@@ -2,6 +2,8 @@
 
 from django.db.models import Q
 
+from accounts.text import is_storable
+
 from tasks.models import Task
 
 VIEW_TASK = "tasks.view_task"
@@ -9,6 +11,10 @@ VIEW_TASK = "tasks.view_task"
 
 def can_see_all_tasks(viewer_user):
     return viewer_user.is_staff or viewer_user.has_perm(VIEW_TASK)
+
+
+def can_see(viewer_user, task):
+    return task.owner_id == viewer_user.pk or can_see_all_tasks(viewer_user)
 
 
 def visible_tasks(viewer_user):
@@ -22,8 +28,7 @@ def matching(tasks, completed=None, search=None):
     if completed is not None:
         tasks = tasks.filter(completed=completed)
     if search:
-        # No stored text holds NUL (PostgreSQL refuses it, and even a comparison with one fails).
-        tasks = tasks.none() if "\x00" in search else tasks.filter(
+        tasks = tasks.none() if not is_storable(search) else tasks.filter(
             Q(title__icontains=search) | Q(description__icontains=search)
         )
     return tasks

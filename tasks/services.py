@@ -8,6 +8,7 @@ see it is told it does not exist.
 from django.db import transaction
 
 from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
+from accounts.text import is_storable
 from tasks.models import Task
 from tasks.selectors import can_see_all_tasks
 
@@ -44,8 +45,8 @@ def _text_errors(value, max_length, required):
         errors.append("Must not be blank.")
     if len(value) > max_length:
         errors.append(f"Must be at most {max_length} characters.")
-    if "\x00" in value:
-        errors.append("Must not contain null characters.")
+    if not is_storable(value):
+        errors.append("Must not contain NUL characters or lone surrogates.")
     return errors
 
 

@@ -89,6 +89,8 @@ MALFORMED = [
     b'{"query": "query A { __typename } query B { __typename }"}',
     b'{"query": "query ($id: ID!) { node(id: $id) { id } }", "variables": {"id": {"nested": [1]}}}',
     b'{"query": "\\u0000"}',
+    b'{"query": "mutation($p: String!) { tokenAuth(username: \\"a\\", password: $p) { access } }", "variables": {"p": "\\ud800"}}',
+    b'{"query": "{ __typename }", "variables": {"\\udfff": 1}}',
     b"[" * 50_000 + b"]" * 50_000,
     b'{"query": ' + b"[" * 40_000 + b"]" * 40_000 + b"}",
     b'{"variables": ' + b'{"a":' * 20_000 + b"1" + b"}" * 20_000 + b', "query": "{ __typename }"}',
@@ -136,3 +138,16 @@ def test_nul_characters_are_answered_without_a_server_error(client_for, make_use
     viewer = client_for(make_user("root", is_staff=True, is_superuser=True))
     result = viewer.execute(query, {"s": "ali\x00ce"})
     assert [error["extensions"]["code"] for error in result.get("errors", [])] == ([code] if code else [])
+
+
+def test_a_lone_surrogate_in_variables_is_refused_but_an_escaped_pair_is_text(as_user, alice):
+    client = as_user(alice)
+    create = 'mutation($t: String!) { createTask(input: {title: $t}) { title } }'
+
+    def send(escaped_title):
+        body = '{"query": %s, "variables": {"t": "%s"}}' % (json.dumps(create), escaped_title)
+        return client.http.post("/graphql/", body, content_type="application/json", **client.headers)
+
+    assert send("\\ud800").status_code == 400
+    accepted = send("\\ud83d\\ude00 party")
+    assert accepted.json() == {"data": {"createTask": {"title": "\U0001f600 party"}}}

@@ -150,7 +150,8 @@ def test_create_task_keeps_what_it_is_given(actors):
         ({"title": "   "}, {"title": ["Must not be blank."]}),
         ({"title": "x" * 201}, {"title": ["Must be at most 200 characters."]}),
         ({"title": "ok", "description": "x" * 10_001}, {"description": ["Must be at most 10000 characters."]}),
-        ({"title": "nul\x00"}, {"title": ["Must not contain null characters."]}),
+        ({"title": "nul\x00"}, {"title": ["Must not contain NUL characters or lone surrogates."]}),
+        ({"title": "ok", "description": "a\ud800b"}, {"description": ["Must not contain NUL characters or lone surrogates."]}),
         ({"title": "ok", "description": None}, {"description": ["Must be text."]}),
         ({"title": "ok", "completed": None}, {"completed": ["Must be true or false."]}),
     ],
@@ -268,7 +269,9 @@ def test_another_users_ids_leave_their_data_unchanged(actors, task):
 
 
 @pytest.mark.parametrize("document", [TASK, DELETE])
-@pytest.mark.parametrize("bad_id", ["garbage", "", "VGFzazp4", to_global_id("Task", "-1")])
+@pytest.mark.parametrize(
+    "bad_id", ["garbage", "", "VGFzazp4", to_global_id("Task", "-1"), to_global_id("Task", "²"), to_global_id("Task", "١")]
+)
 def test_malformed_ids_are_bad_input(actors, document, bad_id):
     error = only_error(actors["owner"].execute(document, {"id": bad_id}))
     assert error["extensions"]["code"] == "BAD_USER_INPUT"

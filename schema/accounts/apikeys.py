@@ -8,16 +8,25 @@ from strawberry import relay
 
 from accounts import apikeys
 from accounts.models import ApiKey
-from schema.permissions import IsAuthenticated, IsTokenLogin, authenticated_user, protected_field, protected_mutation
-from schema.relay import parse_pk, register_node
+from schema.permissions import (
+    IsAuthenticated,
+    IsTokenLogin,
+    authenticated_user,
+    inherit_visibility,
+    protected_field,
+    protected_mutation,
+)
+from schema.relay import global_id_field, parse_pk, register_node
 
 
+@inherit_visibility
 @strawberry.type(
     name="ApiKey",
     description="A credential for a service, sent as the `X-API-Key` header. Its secret is shown only at creation.",
 )
 class ApiKeyType(relay.Node):
     pk: relay.NodeID[int]
+    _id: relay.GlobalID = global_id_field("ApiKey")
     name: str = strawberry.field(description="The owner's name for the key.")
     prefix: str = strawberry.field(description="The start of the secret, to recognise the key by; not secret itself.")
     read_only: bool = strawberry.field(description="A read-only key can run queries but no mutation.")
@@ -33,6 +42,7 @@ class ApiKeyType(relay.Node):
         return isinstance(obj, (ApiKey, cls))
 
 
+@inherit_visibility
 @strawberry.type(description="A new API key and its secret.")
 class CreateApiKeyPayload:
     api_key: ApiKeyType = strawberry.field(description="The new key.")

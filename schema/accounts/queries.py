@@ -7,7 +7,7 @@ from accounts.exceptions import NotFound
 from accounts.selectors import VIEW_USER, matching_users, visible_users
 from schema.accounts.types import UserConnection, UserType
 from schema.permissions import IsAuthenticated, IsStaffOrCodename, authenticated_user, protected_field
-from schema.relay import After, Before, First, Last, load_node, register_node
+from schema.relay import After, Before, First, Last, load_node, register_node, selected_node_fields
 
 
 def load_user_node(viewer_user, pk):
@@ -49,5 +49,7 @@ class AccountQueries:
             str | None, strawberry.argument(description="Text the username or email contains, ignoring case.")
         ] = None,
     ) -> UserConnection:
-        users = matching_users(visible_users(authenticated_user(info)), search)
+        users = matching_users(visible_users(authenticated_user(info)), search).select_related("totp_device")
+        if "roles" in selected_node_fields(info):
+            users = users.prefetch_related("groups")
         return UserConnection.paginate(users, ("username",), first=first, after=after, last=last, before=before)

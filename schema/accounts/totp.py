@@ -5,9 +5,10 @@ from typing import Annotated
 import strawberry
 
 from accounts import totp
-from schema.permissions import IsTokenLogin, authenticated_user, protected_mutation
+from schema.permissions import IsTokenLogin, authenticated_user, inherit_visibility, protected_mutation
 
 
+@inherit_visibility
 @strawberry.type(description="A pending TOTP secret: add it to an authenticator app, then call confirmTotp.")
 class TotpSetupPayload:
     secret: str = strawberry.field(description="The shared secret in base32, for typing into an app by hand.")
@@ -15,6 +16,7 @@ class TotpSetupPayload:
     qr_code_svg: str = strawberry.field(description="The provisioning URI as a QR code: an SVG document.")
 
 
+@inherit_visibility
 @strawberry.type(description="Two-factor login is on.")
 class TotpConfirmPayload:
     recovery_codes: list[str] = strawberry.field(

@@ -5,7 +5,7 @@ from strawberry import relay
 
 from accounts.models import User
 from schema.permissions import IsSelfOrStaff, IsSelfOrStaffOrCodename, inherit_visibility, protected_field
-from schema.relay import After, Before, First, Last, connection_type
+from schema.relay import After, Before, First, Last, connection_type, global_id_field
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_page
 from tasks.selectors import VIEW_TASK
 
@@ -14,6 +14,7 @@ from tasks.selectors import VIEW_TASK
 @strawberry.type(name="User", description="A person with an account.")
 class UserType(relay.Node):
     pk: relay.NodeID[int]
+    _id: relay.GlobalID = global_id_field("User")
     username: str = strawberry.field(description="Unique login name.")
     email: str | None = protected_field(
         IsSelfOrStaffOrCodename("accounts.view_user"),

@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 
 from schema.permissions import inherit_visibility
-from schema.relay import OrderDirection, connection_type
+from schema.relay import OrderDirection, connection_type, global_id_field
 from tasks.models import Task
 from tasks.selectors import matching
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 @strawberry.type(name="Task", description="A to-do item; it belongs to one user.")
 class TaskType(relay.Node):
     pk: relay.NodeID[int]
+    _id: relay.GlobalID = global_id_field("Task")
     title: str = strawberry.field(description="Short name, 1 to 200 characters.")
     description: str = strawberry.field(description="Longer text, up to 10,000 characters; may be empty.")
     completed: bool = strawberry.field(description="Whether the task is done.")

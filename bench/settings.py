@@ -1,0 +1,31 @@
+"""The production settings plus what only the comparison needs: DRF and Simple JWT (bench/requirements.txt)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-" + "x" * 48)
+os.environ["DJANGO_DEBUG"] = "0"
+
+from project.settings import *  # noqa: E402,F403
+from project.settings import INSTALLED_APPS, SECRET_KEY  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework", "rest_framework_simplejwt"]
+ROOT_URLCONF = "bench.urls"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.path.join(tempfile.mkdtemp(prefix="bench-"), "bench.sqlite3"),
+    }
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+ALLOWED_HOSTS = ["testserver"]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+SIMPLE_JWT = {"SIGNING_KEY": SECRET_KEY, "ALGORITHM": "HS256"}

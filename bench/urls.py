@@ -1,0 +1,10 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from bench.views import TaskViewSet, plain_tasks
+from project.urls import urlpatterns as project_urlpatterns
+
+router = SimpleRouter()
+router.register("rest/tasks", TaskViewSet, basename="task")
+
+urlpatterns = [*project_urlpatterns, path("plain/tasks/", plain_tasks), path("", include(router.urls))]

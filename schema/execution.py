@@ -1,0 +1,219 @@
+"""Execution with a shortcut for plain fields, the bulk of every list a client reads.
+
+graphql-core executes each field of each object the same way: it builds a resolve-info object,
+looks for arguments, calls the resolver, checks for awaitables and completes the value, a few
+microseconds a field, so several milliseconds for a page of 100 tasks. A plain field (no
+resolver, no permission extension: Strawberry's "basic field") needs none of that:
+
+- of a scalar or enum type, it is an attribute read and a serialization;
+- of an object type, or a list of non-null objects, it is an attribute read and the
+  sub-selection run on what was read.
+
+PlainFieldShortcut does exactly that, and hands everything else to graphql-core unchanged: a
+null, a value that does not serialize or is not of the field's type, a list holding a null,
+@defer, field middleware. Those cases are detected before any sub-field runs, and failures
+inside a sub-selection are handled by graphql-core's own handle_field_error, so data, errors,
+their paths and null propagation are graphql-core's own (tests/test_execution.py compares both,
+synchronously and asynchronously).
+"""
+
+from functools import partial
+from operator import attrgetter
+
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+_UNKNOWN = object()
+
+
+def _nullable(graphql_type):
+    return graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+
+
+def _reader(field_def):
+    """How to read a basic Strawberry field from its object, or None for any other field."""
+    strawberry_field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not getattr(strawberry_field, "is_basic_field", False) or field_def.args:
+        return None
+    if type(strawberry_field) is StrawberryField and strawberry_field.default_resolver is getattr:
+        return attrgetter(strawberry_field.python_name)
+    # A field that computes its value without a resolver (schema.relay.computed_field).
+    return partial(strawberry_field.get_result, info=None, args=(), kwargs={})
+
+
+def _plain_leaf(field_def):
+    """(read, serialize) for a basic field of a scalar or enum type, else None."""
+    leaf_type = _nullable(field_def.type)
+    read = _reader(field_def) if is_leaf_type(leaf_type) else None
+    return None if read is None else (read, leaf_type.coerce_output_value)
+
+
+def _plain_objects(field_def):
+    """(read, object type, listed) for a basic field of an object type or a list of non-null ones."""
+    field_type = _nullable(field_def.type)
+    listed = isinstance(field_type, GraphQLList)
+    if listed:
+        if not isinstance(field_type.of_type, GraphQLNonNull):
+            return None
+        field_type = field_type.of_type.of_type
+    read = _reader(field_def) if isinstance(field_type, GraphQLObjectType) else None
+    return None if read is None else (read, field_type, listed)
+
+
+def _serialized(read, serialize, source):
+    """The field's output value, or None to leave the field (and any error) to graphql-core."""
+    try:
+        value = read(source)
+        if value is None:
+            return None
+        serialized = serialize(value)
+    except Exception:  # noqa: BLE001 - graphql-core reports it properly when it runs the field
+        return None
+    return None if serialized is Undefined else serialized
+
+
+def _objects(read, source, listed):
+    """The objects to complete (a tuple of one when not `listed`), or None to leave it to graphql-core."""
+    try:
+        value = read(source)
+    except Exception:  # noqa: BLE001 - graphql-core reports it properly when it runs the field
+        return None
+    if value is None:
+        return None
+    if not listed:
+        return (value,)
+    return value if isinstance(value, (list, tuple)) and not any(item is None for item in value) else None
+
+
+class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Field middleware (schema extensions with a `resolve` hook) must see every field.
+        self.shortcut_allowed = not (self.middleware_manager and self.middleware_manager.middlewares)
+        # graphql-core collects the fields of a selection once and reuses that object for every
+        # item of a list, so what is plain among them is worked out once per execution.
+        self.plain_leaves = {}
+        self.plain_objects = {}
+
+    def plain_leaves_of(self, parent_type, grouped_field_set):
+        """[(response name, read, serialize)] of the plain scalar fields in a selection."""
+        known = self.plain_leaves.get(id(grouped_field_set))
+        if known is None or known[0] is not grouped_field_set:
+            fields = parent_type.fields
+            leaves = []
+            for response_name, field_details_list in grouped_field_set.items():
+                field_def = fields.get(field_details_list[0].node.name.value)
+                shortcut = _plain_leaf(field_def) if field_def is not None else None
+                if shortcut is not None:
+                    leaves.append((response_name, *shortcut))
+            known = (grouped_field_set, leaves)
+            self.plain_leaves[id(grouped_field_set)] = known
+        return known[1]
+
+    def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
+        leaves = self.plain_leaves_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
+        values = {}
+        for response_name, read, serialize in leaves:
+            value = _serialized(read, serialize, source_value)
+            if value is not None:
+                values[response_name] = value
+        if not values:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        if len(values) == len(grouped_field_set):
+            return values
+        rest = {name: details for name, details in grouped_field_set.items() if name not in values}
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+
+        def in_document_order(other_values):
+            return {
+                name: values[name] if name in values else other_values[name]
+                for name in grouped_field_set
+                if name in values or name in other_values
+            }
+
+        if self.is_awaitable(others):
+
+            async def awaited():
+                return in_document_order(await others)
+
+            return awaited()
+        return in_document_order(others)
+
+    def execute_field(self, parent_type, source, field_details_list, path, position_context):
+        field_def = parent_type.fields.get(field_details_list[0].node.name.value)
+        plain = None
+        if field_def is not None and self.shortcut_allowed and position_context is None:
+            plain = self.plain_objects.get(id(field_def), _UNKNOWN)  # the schema keeps field_def alive
+            if plain is _UNKNOWN:
+                plain = self.plain_objects[id(field_def)] = _plain_objects(field_def)
+        if plain is not None:
+            read, object_type, listed = plain
+            objects = _objects(read, source, listed)
+            subfields = self.subfields_for(object_type, field_details_list, objects)
+            if subfields is not None:
+                return self.complete_plain_objects(
+                    field_def, field_details_list, path, object_type, objects if listed else objects[0], subfields
+                )
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def subfields_for(self, object_type, field_details_list, objects):
+        """The sub-selection to run on `objects`, or None when graphql-core must complete them."""
+        if objects is None:
+            return None
+        if object_type.is_type_of is not None:
+            try:
+                if not all(object_type.is_type_of(item, None) is True for item in objects):
+                    return None
+            except Exception:  # noqa: BLE001 - graphql-core reports it properly
+                return None
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        return None if new_defer_usages else grouped_field_set
+
+    def complete_plain_objects(self, field_def, field_details_list, path, object_type, value, subfields):
+        """Run the sub-selection on `value` (a list or one object); failures as graphql-core handles them."""
+        try:
+            if isinstance(value, (list, tuple)):
+                completed = self.complete_plain_list(object_type, value, path, subfields)
+            else:
+                completed = self.execute_fields(object_type, value, path, subfields, None)
+        except Exception as raw_error:  # noqa: BLE001 - graphql-core's own handling
+            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed():
+            try:
+                return await completed
+            except Exception as raw_error:  # noqa: BLE001 - graphql-core's own handling
+                self.handle_field_error(raw_error, field_def.type, field_details_list, path)
+                return None
+
+        return await_completed()
+
+    def complete_plain_list(self, object_type, items, path, subfields):
+        completed = []
+        try:
+            for index, item in enumerate(items):
+                completed.append(self.execute_fields(object_type, item, Path(path, index, None), subfields, None))
+        except Exception:
+            # As graphql-core does: what earlier items started still runs to its end.
+            self.settle_in_background([item for item in completed if self.is_awaitable(item)])
+            raise
+        if not any(self.is_awaitable(item) for item in completed):
+            return completed
+
+        async def awaited():
+            values = []
+            for position, item in enumerate(completed):
+                try:
+                    values.append(await item if self.is_awaitable(item) else item)
+                except Exception:
+                    self.settle_in_background([rest for rest in completed[position + 1 :] if self.is_awaitable(rest)])
+                    raise
+            return values
+
+        return awaited()

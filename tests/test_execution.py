@@ -1,0 +1,145 @@
+"""The plain-field shortcut answers exactly what graphql-core's own execution answers."""
+
+import asyncio
+import json
+from enum import Enum
+
+import pytest
+import strawberry
+
+from schema.execution import PlainFieldShortcut
+
+
+@strawberry.enum(description="A colour.")
+class Colour(Enum):
+    RED = "red"
+
+
+class Row:
+    """What resolvers return: a plain object, not an instance of the GraphQL type."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+@strawberry.type(description="A leaf-only object.")
+class Tag:
+    label: str
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, Row) and hasattr(obj, "label")
+
+
+@strawberry.type(description="An object with plain fields of every kind.")
+class Item:
+    name: str
+    missing: str
+    maybe: str | None
+    count: int
+    colour: Colour
+    tag: Tag
+    maybe_tag: Tag | None
+    tags: list[Tag]
+    maybe_tags: list[Tag] | None
+
+    @strawberry.field
+    def computed(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def failing(self) -> str | None:
+        raise ValueError(f"failing on {self.name}")
+
+
+@strawberry.type(description="An item whose fields are computed asynchronously too.")
+class SlowItem(Item):
+    @strawberry.field
+    async def later(self) -> str:
+        if self.name == "b":
+            raise ValueError("later fails on b")
+        return self.name
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, Row) and hasattr(obj, "name")
+
+
+@strawberry.type(description="A list of slow items.")
+class Box:
+    items: list[SlowItem]
+    maybe_items: list[SlowItem] | None
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, Row) and hasattr(obj, "items")
+
+
+def tag(label):
+    return Row(label=label)
+
+
+ITEMS = [
+    Row(name="a", missing="x", maybe=None, count=1, colour=Colour.RED, tag=tag("t"), maybe_tag=None,
+        tags=[tag("1"), tag("2")], maybe_tags=[tag("3")]),
+    Row(name="b", missing=None, maybe="y", count="not a number", colour=Colour.RED, tag=tag(None),
+        maybe_tag=tag(None), tags=[tag("4"), Row(other=1)], maybe_tags=[tag("5"), None]),
+    Row(name="c", missing="z", maybe="w", count=3, colour=Colour.RED, tag=Row(other=2), maybe_tag=Row(),
+        tags=[], maybe_tags=None),
+]
+
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item | None]:
+        return ITEMS
+
+    @strawberry.field
+    def box(self) -> Box | None:
+        return Row(items=ITEMS[:2], maybe_items=ITEMS[:2])
+
+
+DOCUMENTS = [
+    "{ items { name maybe count colour computed } }",
+    "{ items { missing name } }",
+    "{ items { second: name first: name __typename ...more } } fragment more on Item { colour name }",
+    "{ items { name @skip(if: true) maybe @include(if: true) } }",
+    "{ items { name tag { label } } }",
+    "{ items { name maybeTag { label } } }",
+    "{ items { name tags { label } } }",
+    "{ items { name maybeTags { label } } }",
+    "{ items { name failing tag { l: label } maybeTags { label } failing2: failing } }",
+    "{ items { ... on Item { tags { ...t } } } } fragment t on Tag { label __typename }",
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_the_shortcut_changes_nothing_but_speed(document):
+    standard = strawberry.Schema(query=Query).execute_sync(document)
+    shortcut = strawberry.Schema(query=Query, execution_context_class=PlainFieldShortcut).execute_sync(document)
+    assert json.dumps(shortcut.data) == json.dumps(standard.data)  # the same keys in the same order
+    assert [(error.message, error.path) for error in shortcut.errors or []] == [
+        (error.message, error.path) for error in standard.errors or []
+    ]
+
+
+ASYNC_DOCUMENTS = [
+    "{ box { items { name later tag { label } } } }",
+    "{ box { maybeItems { name later } } }",
+    "{ box { maybeItems { name tags { label } } } }",
+    "{ box { items { name } maybeItems { later } } }",
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS + ASYNC_DOCUMENTS)
+def test_and_so_does_asynchronous_execution(document):
+    standard = asyncio.run(strawberry.Schema(query=Query).execute(document))
+    shortcut = asyncio.run(
+        strawberry.Schema(query=Query, execution_context_class=PlainFieldShortcut).execute(document)
+    )
+    assert json.dumps(shortcut.data) == json.dumps(standard.data)
+    assert sorted((error.message, error.path) for error in shortcut.errors or []) == sorted(
+        (error.message, error.path) for error in standard.errors or []
+    )

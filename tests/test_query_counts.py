@@ -1,0 +1,92 @@
+"""SQL per request does not grow with the page size, and the viewer's codenames load once."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from schema.relay import to_global_id
+from tasks.models import Task
+
+TASKS = """
+query($first: Int!) {
+  tasks(first: $first) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id title description completed createdAt updatedAt owner { id username email } } }
+  }
+}
+"""
+USERS = "query($first: Int!) { users(first: $first) { totalCount edges { node { id username email isStaff } } } }"
+USERS_WITH_ROLES = """
+query($first: Int!) { users(first: $first) { edges { node { ...details } } } }
+fragment details on User { username roles totpEnabled lastLogin }
+"""
+
+
+def queries_for(client, document, first):
+    with CaptureQueriesContext(connection) as captured:
+        result = client.execute(document, {"first": first})
+    assert result["data"] is not None, result
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.fixture
+def owners(make_user):
+    users = [make_user(f"owner{index}") for index in range(10)]
+    Task.objects.bulk_create([Task(owner=users[index % 10], title=f"Task {index}") for index in range(150)])
+    return users
+
+
+@pytest.mark.parametrize(
+    "viewer, most",
+    [
+        ("owner", 4),  # session + user, codenames (not staff, so tasks.view_task is asked), count, page
+        ("staff", 3),  # staff see every task without asking for codenames
+        ("task_viewer", 4),  # others' emails are refused from the codenames already loaded
+        ("superuser", 3),  # superusers hold every codename without a query
+    ],
+)
+def test_a_page_of_100_tasks_costs_what_a_page_of_1_costs(owners, make_user, grant_role, client_for, viewer, most):
+    users = {
+        "owner": owners[0],
+        "staff": make_user("staff", is_staff=True),
+        "task_viewer": grant_role(make_user("auditor"), "tasks.view_task"),
+        "superuser": make_user("root", is_superuser=True),
+    }
+    Task.objects.bulk_create([Task(owner=owners[0], title=f"Own {index}") for index in range(100)])
+    client = client_for(users[viewer])
+    one, hundred = queries_for(client, TASKS, 1), queries_for(client, TASKS, 100)
+    assert len(one) == len(hundred), hundred
+    # Reads only: refusing other owners' emails may also write an audit event, once per request.
+    assert len([sql for sql in hundred if sql.lstrip().upper().startswith("SELECT")]) <= most, hundred
+    assert sum("auth_permission" in sql for sql in hundred) <= 1
+
+
+def test_a_page_of_100_users_costs_what_a_page_of_1_costs(owners, make_user, grant_role, client_for):
+    for index in range(100):
+        make_user(f"extra{index:03d}")
+    client = client_for(grant_role(make_user("directory"), "accounts.view_user"))
+    one, hundred = queries_for(client, USERS, 1), queries_for(client, USERS, 100)
+    assert len(one) == len(hundred) <= 4, hundred
+    assert User.objects.count() > 100
+
+
+def test_the_owner_reads_one_task_with_two_queries(owners, client_for):
+    """The viewer (session and user) and the task with its owner; no codename query for one's own task."""
+    task = Task.objects.filter(owner=owners[0]).first()
+    client = client_for(owners[0])
+    with CaptureQueriesContext(connection) as captured:
+        result = client.execute(
+            "query($id: ID!) { task(id: $id) { title owner { username email } } }",
+            {"id": to_global_id("Task", task.pk)},
+        )
+    assert result["data"]["task"]["owner"]["email"] == owners[0].email
+    assert len(captured.captured_queries) == 2
+
+
+def test_roles_and_two_factor_state_of_100_users_cost_what_1_costs(make_user, client_for):
+    for index in range(100):
+        make_user(f"extra{index:03d}")
+    client = client_for(make_user("staff", is_staff=True))
+    one, hundred = queries_for(client, USERS_WITH_ROLES, 1), queries_for(client, USERS_WITH_ROLES, 100)
+    assert len(one) == len(hundred) == 3, hundred  # viewer, page, roles of the page
