@@ -213,7 +213,6 @@ class TestFilters:
             ({"search": "%"}, set()),
             ({"search": ""}, {"Buy MILK", "Call mum", "Pay rent"}),
             ({"search": "milk\x00"}, set()),
-            ({"search": "milk\ud800"}, set()),
         ],
     )
     def test_filters_narrow_what_the_viewer_may_see(self, client_for, owner, tasks, task_filter, titles):
@@ -259,9 +258,8 @@ def test_users_search_matches_username_or_email(client_for, make_user):
     assert [edge["node"]["username"] for edge in page["edges"]] == ["EXAMPLEfan"]
 
 
-@pytest.mark.parametrize("search", ["st\x00", "st\ud800"])
-def test_users_search_with_text_no_database_stores_matches_nobody(client_for, make_user, search):
-    page = client_for(make_user("staff", is_staff=True)).execute(USERS, {"search": search})["data"]["users"]
+def test_users_search_with_text_no_database_stores_matches_nobody(client_for, make_user):
+    page = client_for(make_user("staff", is_staff=True)).execute(USERS, {"search": "st\x00"})["data"]["users"]
     assert page["edges"] == []
 
 
