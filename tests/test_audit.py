@@ -161,7 +161,7 @@ def test_the_log_pages_with_cursors(client_for, auditor, alice):
     assert len(ids) == 3
 
 
-@pytest.mark.parametrize("user_id", ["not an id", to_global_id("Task", 1), to_global_id("User", "x")])
+@pytest.mark.parametrize("user_id", ["not an id", to_global_id("Task", 1), to_global_id("User", "x"), to_global_id("User", "²")])
 def test_a_user_filter_that_is_not_a_user_id_is_bad_input(client_for, auditor, user_id):
     error = only_error(client_for(auditor).execute(AUDIT_EVENTS, {"userId": user_id}))
     assert error["extensions"]["code"] == "BAD_USER_INPUT"

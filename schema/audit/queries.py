@@ -6,7 +6,7 @@ from accounts import audit
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.audit.types import AuditEventConnection, AuditEventKind
 from schema.permissions import HasCodenames, authenticated_user, protected_field
-from schema.relay import After, Before, First, Last, parse_global_id, register_node
+from schema.relay import After, Before, First, Last, parse_pk, register_node
 
 
 def load_audit_event_node(viewer_user, pk):
@@ -21,10 +21,10 @@ register_node("AuditEvent", load_audit_event_node)
 
 def user_pk_filter(user_id):
     """The primary key inside a User id given as a filter; any other id is bad input."""
-    type_name, node_id = parse_global_id(user_id, "user_id")
-    if type_name != "User" or not node_id.isdigit():
-        raise ValidationFailed({"user_id": ["Not the id of a user."]})
-    return int(node_id)
+    try:
+        return parse_pk(user_id, "User", "user_id")
+    except NotFound:
+        raise ValidationFailed({"user_id": ["Not the id of a user."]}) from None
 
 
 @strawberry.type
