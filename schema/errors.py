@@ -128,17 +128,21 @@ def from_domain_error(error):
     return None
 
 
-def is_unexpected(error: GraphQLError):
+def is_about_the_document(error: GraphQLError):
+    """Parse and validation errors, and errors GraphQL raised itself (variable coercion,
+    which wraps the scalar's own GraphQLError and, being about the request, has no path)."""
     original = error.original_error
-    return original is not None and from_domain_error(original) is None
+    return original is None or (isinstance(original, GraphQLError) and error.path is None)
+
+
+def is_unexpected(error: GraphQLError):
+    return not is_about_the_document(error) and from_domain_error(error.original_error) is None
 
 
 def format_error(error: GraphQLError):
     """Give every error a code; hide what went wrong inside unexpected ones."""
     original = error.original_error
-    if original is None or (isinstance(original, GraphQLError) and error.path is None):
-        # Parse and validation errors, and errors GraphQL raised itself (variable coercion,
-        # which wraps the scalar's own GraphQLError and, being about the request, has no path).
+    if is_about_the_document(error):
         code = (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
         return GraphQLError(
             error.message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code}

@@ -1,6 +1,7 @@
 """What the endpoint accepts over HTTP (API.md preamble and section 8): nothing malformed gets a 5xx."""
 
 import json
+import logging
 
 import pytest
 from django.test import override_settings
@@ -114,9 +115,10 @@ def test_malformed_get_requests_get_a_client_error(client, params):
     assert client.get("/graphql/", params).status_code == 400
 
 
-def test_invalid_variable_values_are_the_clients_mistake(gql):
+def test_invalid_variable_values_are_the_clients_mistake(gql, caplog):
     result = gql.execute("query ($id: ID!) { node(id: $id) { id } }", {"id": {"nested": [1]}})
     assert result["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], "not a server error"
 
 
 def test_other_methods_are_refused(client):
