@@ -65,24 +65,36 @@ def issue_refresh(user, session_id):
 
 
 def decode(token, expected_type):
-    """The verified claims of `token`, or TokenRejected with reason expired or invalid."""
-    config = _config()
+    """The verified claims of `token`, or TokenRejected with reason expired or invalid.
+
+    Only a genuine token of the expected type is "expired": an expired access token given as
+    a refresh token (or the other way round) is invalid, as it would be before it expired.
+    """
+    expired = False
     try:
-        claims = jwt.decode(
-            token,
-            config["SIGNING_KEY"],
-            algorithms=[config["ALGORITHM"]],
-            issuer=config["ISSUER"],
-            audience=config["AUDIENCE"],
-            options={"require": REQUIRED_CLAIMS},
-        )
-    except jwt.ExpiredSignatureError:
-        raise TokenRejected(TokenRejected.EXPIRED) from None
+        try:
+            claims = _verified_claims(token, verify_exp=True)
+        except jwt.ExpiredSignatureError:
+            claims, expired = _verified_claims(token, verify_exp=False), True
     except jwt.PyJWTError:
         raise TokenRejected(TokenRejected.INVALID) from None
     if claims.get("token_type") != expected_type or not _well_formed(claims):
         raise TokenRejected(TokenRejected.INVALID)
+    if expired:
+        raise TokenRejected(TokenRejected.EXPIRED)
     return claims
+
+
+def _verified_claims(token, verify_exp):
+    config = _config()
+    return jwt.decode(
+        token,
+        config["SIGNING_KEY"],
+        algorithms=[config["ALGORITHM"]],
+        issuer=config["ISSUER"],
+        audience=config["AUDIENCE"],
+        options={"require": REQUIRED_CLAIMS, "verify_exp": verify_exp},
+    )
 
 
 def _well_formed(claims):

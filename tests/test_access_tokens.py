@@ -62,6 +62,11 @@ def test_expired_access_token_is_token_expired(tokens):
         assert rejection(me_with(tokens["access"])) == "token_expired"
 
 
+def test_expired_refresh_token_as_bearer_is_token_invalid(tokens):
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert rejection(me_with(tokens["refresh"])) == "token_invalid"
+
+
 def test_access_token_still_works_just_before_expiry(tokens):
     with time_machine.travel(timezone.now() + timedelta(seconds=290)):
         assert me_with(tokens["access"])["data"]["me"]["username"] == "alice"

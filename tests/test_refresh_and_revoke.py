@@ -142,6 +142,13 @@ def test_revoking_something_that_is_not_a_refresh_token_is_invalid(tokens, kind)
     assert me(tokens["access"])["data"]["me"]["username"] == "alice"
 
 
+def test_an_expired_access_token_is_not_an_expired_refresh_token(tokens):
+    # Expired, but never a refresh token: not "token_expired" nor "revoked: false".
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert reason(refresh(tokens["access"])) == "token_invalid"
+        assert reason(revoke(tokens["access"])) == "token_invalid"
+
+
 def test_revoke_all_tokens_ends_every_session_of_the_viewer(tokens, gql, bob):
     second = gql.login("alice")
     bobs = gql.login("bob")
