@@ -168,6 +168,13 @@ def test_a_user_filter_that_is_not_a_user_id_is_bad_input(client_for, auditor, u
     assert list(error["extensions"]["fieldErrors"]) == ["userId"]
 
 
+@pytest.mark.parametrize("pk", [2**63, 10**30])
+def test_a_user_filter_beyond_any_primary_key_matches_nothing(client_for, auditor, pk):
+    result = client_for(auditor).execute(AUDIT_EVENTS, {"userId": to_global_id("User", pk)})
+    assert "errors" not in result, result
+    assert result["data"]["auditEvents"]["totalCount"] == 0 and result["data"]["auditEvents"]["edges"] == []
+
+
 def test_an_unknown_event_type_is_refused_without_suggestions(client_for, auditor):
     result = client_for(auditor).execute(AUDIT_EVENTS, {"type": "LOGIN_SUCCES"})
     error = only_error(result)
