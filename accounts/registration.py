@@ -2,7 +2,6 @@
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 
 from accounts import audit, ratelimit
@@ -26,7 +25,8 @@ def _email_errors(email):
     if not email:
         return ["This field is required."]
     try:
-        EmailValidator()(email)
+        # The field's own validators: a valid address, and one its column can hold.
+        User._meta.get_field("email").run_validators(email)
     except ValidationError as error:
         return list(error.messages)
     if User.objects.filter(email__iexact=email).exists():

@@ -50,6 +50,8 @@ def test_registered_user_can_log_in(gql):
         ({"username": "x" * 151}, "username", "at most 150"),
         ({"email": "not-an-email"}, "email", "valid email"),
         ({"email": ""}, "email", "required"),
+        # A valid address (up to 320 characters) that the 254-character column cannot hold.
+        ({"email": "carol@" + ".".join(["e" * 60] * 5) + ".com"}, "email", "at most 254"),
         ({"password": "short1!", "passwordConfirm": "short1!"}, "password", "too short"),
         ({"password": "password123", "passwordConfirm": "password123"}, "password", "too common"),
         ({"password": "8374629105", "passwordConfirm": "8374629105"}, "password", "entirely numeric"),
