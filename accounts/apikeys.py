@@ -32,8 +32,8 @@ NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length
 def create(user, name, read_only, expires_at, meta):
     """A new key of `user`; returns the key and its secret, which is never available again."""
     name = (name or "").strip()
-    if expires_at is not None and timezone.is_naive(expires_at):
-        expires_at = timezone.make_aware(expires_at, UTC)
+    if expires_at is not None:
+        expires_at = _in_utc(expires_at)
     errors = {}
     if not name:
         errors["name"] = ["Give the key a name, so you can recognise it later."]
@@ -41,7 +41,9 @@ def create(user, name, read_only, expires_at, meta):
         errors["name"] = [f"At most {NAME_MAX_LENGTH} characters."]
     elif "\x00" in name:
         errors["name"] = ["Must not contain null characters."]
-    if expires_at is not None and expires_at <= timezone.now():
+    if expires_at is _UNSTORABLE:
+        errors["expires_at"] = ["Must fall between the years 1 and 9999 in UTC."]
+    elif expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = ["The expiry must be in the future."]
     if errors:
         raise ValidationFailed(errors)
@@ -52,6 +54,21 @@ def create(user, name, read_only, expires_at, meta):
     )
     audit.record(audit.EventType.API_KEY_CREATED, meta, user=user)
     return key, secret
+
+
+_UNSTORABLE = object()
+
+
+def _in_utc(moment):
+    """`moment` in UTC (a naive one is taken as UTC), or _UNSTORABLE when UTC puts it outside
+    the years 1 to 9999: the database stores UTC, and PostgreSQL would keep a year 10000 that
+    no later read could turn back into a datetime."""
+    if timezone.is_naive(moment):
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return _UNSTORABLE
 
 
 def keys_of(user):

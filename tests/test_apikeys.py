@@ -240,6 +240,13 @@ def test_an_expiry_in_the_past_is_bad_input(alice_client):
     assert only_error(result)["extensions"]["fieldErrors"] == {"expiresAt": ["The expiry must be in the future."]}
 
 
+@pytest.mark.parametrize("expires_at", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_an_expiry_beyond_the_years_a_database_holds_is_bad_input(alice_client, expires_at):
+    result = alice_client.execute(CREATE, {"name": "far", "expiresAt": expires_at})
+    assert list(only_error(result)["extensions"]["fieldErrors"]) == ["expiresAt"]
+    assert alice_client.execute(API_KEYS) == {"data": {"apiKeys": []}}
+
+
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, "nul\x00byte"])
 def test_a_key_needs_a_sensible_name(alice_client, name):
     result = alice_client.execute(CREATE, {"name": name})
