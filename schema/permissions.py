@@ -17,7 +17,7 @@ from functools import cache
 
 import strawberry
 from django.conf import settings
-from graphql import GraphQLError, TypeInfo, TypeInfoVisitor, Visitor, visit
+from graphql import GraphQLError, TypeInfo, TypeInfoVisitor, Visitor, is_abstract_type, visit
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission, PermissionExtension
@@ -197,7 +197,11 @@ def fields_with_inherited_rules(strawberry_schema):
 
 
 def selected_field_names(schema, document):
-    """Every "Type.field" the document selects, through fragments too."""
+    """Every "Type.field" the document selects, through fragments too.
+
+    A field selected on an interface or a union (`node(id: $id) { id }`) may be read on any
+    of its object types, so it counts as selected on each of them.
+    """
     type_info = TypeInfo(schema)
     names = set()
 
@@ -205,7 +209,8 @@ def selected_field_names(schema, document):
         def enter_field(self, node, *_):
             parent = type_info.get_parent_type()
             if parent is not None:
-                names.add(f"{parent.name}.{node.name.value}")
+                types = schema.get_possible_types(parent) if is_abstract_type(parent) else [parent]
+                names.update(f"{object_type.name}.{node.name.value}" for object_type in types)
 
     visit(document, TypeInfoVisitor(type_info, CollectFields()))
     return names

@@ -326,5 +326,19 @@ class TestConfiguredCodenames:
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert not Task.objects.exists()
 
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.id": ["tasks.view_task"]})
+    @pytest.mark.parametrize(
+        "document",
+        [
+            "query($id: ID!) { node(id: $id) { id } }",
+            "query($id: ID!) { node(id: $id) { ... on Node { id } } }",
+            "{ tasks { edges { node { ... on Node { id } } } } }",
+        ],
+    )
+    def test_it_is_checked_when_the_field_is_read_through_an_interface(self, actors, task, document):
+        error = only_error(actors["owner"].execute(document, {"id": task_id(task)}))
+        assert error["extensions"] == {"code": "FORBIDDEN", "required": ["tasks.view_task"]}
+        assert "errors" not in actors["viewer"].execute(document, {"id": task_id(task)})
+
     def test_without_configuration_the_defaults_apply(self, actors):
         assert "errors" not in actors["owner"].execute(CREATE, {"input": {"title": "New"}})
