@@ -23,6 +23,8 @@ def client_ip(request):
     their left came from the client and may be forged, so it is never believed.
     """
     remote_addr = request.META.get("REMOTE_ADDR") or None
+    if remote_addr is not None and not _is_ip_address(remote_addr):
+        remote_addr = None  # some servers name a Unix socket there; the audit log stores addresses only
     hops = settings.TRUSTED_PROXY_COUNT
     if hops <= 0:
         return remote_addr

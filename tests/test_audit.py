@@ -97,6 +97,13 @@ def test_an_unknown_username_is_recorded_as_typed_and_cut_to_fit(gql):
     assert AuditEvent.objects.get(type=Type.LOGIN_FAILURE).username == "x" * 150
 
 
+def test_a_server_address_that_is_not_an_ip_is_recorded_as_unknown(gql, alice):
+    # What some servers put in REMOTE_ADDR for a Unix socket; the ip column takes only addresses.
+    result = gql.execute(LOGIN, {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="unix:/run/gunicorn.sock")
+    assert "errors" not in result, result
+    assert AuditEvent.objects.get(type="LOGIN_SUCCESS").ip is None
+
+
 def test_one_permission_denied_event_per_refused_request(client_for, alice):
     client_for(alice).execute("{ a: auditEvents { totalCount } b: auditEvents { totalCount } }")
     assert AuditEvent.objects.filter(type=Type.PERMISSION_DENIED, user=alice).count() == 1
