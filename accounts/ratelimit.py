@@ -1,4 +1,4 @@
-"""Rate limits on logins and registrations (API.md section 5), counted in Django's cache.
+"""Rate limits on the public mutations (API.md sections 4 and 5), counted in Django's cache.
 
 Counting is django-ratelimit's: a fixed window per key, cache.add then cache.incr, so the
 count lives wherever the default cache does (the database cache, or Redis with REDIS_URL)
@@ -64,6 +64,11 @@ def check_otp(user, meta):
         meta,
         username=user.get_username(),
     )
+
+
+def check_token(meta):
+    """One refreshToken or revokeToken call, limited per client IP."""
+    _enforce([("token:ip", _ip_key(meta), settings.TOKEN_RATE_LIMIT)], meta)
 
 
 def check_register(meta):

@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import audit, tokens
+from accounts import audit, ratelimit, tokens
 from accounts.exceptions import TokenRejected
 from accounts.models import LoginSession, RefreshToken
 
@@ -70,6 +70,7 @@ def rotate(raw_refresh, meta):
     revoked, so both the thief and the victim must log in again. The conditional
     UPDATE makes "consume" atomic, so of two concurrent uses exactly one wins.
     """
+    ratelimit.check_token(meta)
     claims = tokens.decode(raw_refresh, tokens.REFRESH)
     record = _recorded_refresh_token(claims)
     if record is None:
@@ -98,6 +99,7 @@ def revoke_session(session_id):
 
 def revoke(raw_refresh, meta):
     """Revoke the session a refresh token belongs to; False if it was already over."""
+    ratelimit.check_token(meta)
     try:
         claims = tokens.decode(raw_refresh, tokens.REFRESH)
     except TokenRejected as rejected:

@@ -174,6 +174,9 @@ GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
 # Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the default cache.
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
 REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
+# refreshToken and revokeToken calls per client IP: generous, since every client refreshes
+# every few minutes and many may share one address.
+TOKEN_RATE_LIMIT = env_rate("TOKEN_RATE_LIMIT", "60/m")
 
 # Page size of every connection when neither first nor last is given, and the most either may ask for.
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)

@@ -17,7 +17,7 @@ def typenames(count, alias=False):
 def test_defaults_match_the_contract():
     assert (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_MAX_TOKENS) == (10, 15, 2000)
     assert settings.GRAPHQL_MAX_BODY_BYTES == 100 * 1024
-    assert (settings.LOGIN_RATE_LIMIT, settings.REGISTER_RATE_LIMIT) == ("5/m", "20/h")
+    assert (settings.LOGIN_RATE_LIMIT, settings.REGISTER_RATE_LIMIT, settings.TOKEN_RATE_LIMIT) == ("5/m", "20/h", "60/m")
     assert not settings.GRAPHQL_INTROSPECTION and not settings.GRAPHIQL
 
 

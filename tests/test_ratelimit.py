@@ -1,4 +1,4 @@
-"""Login and registration rate limits (API.md section 5), through the real endpoint."""
+"""Rate limits of the public mutations (API.md sections 4 and 5), through the real endpoint."""
 
 from datetime import timedelta
 
@@ -154,3 +154,14 @@ def test_invalid_registrations_count_too(gql, clock):
     assert error_codes(GraphQLClient().execute(REGISTER, {"input": {
         "username": "x", "email": "bad", "password": "1", "passwordConfirm": "2"}})) == ["BAD_USER_INPUT"]
     assert error_codes(register(gql, 1)) == ["RATE_LIMITED"]
+
+
+@override_settings(TOKEN_RATE_LIMIT="2/m")
+@pytest.mark.parametrize("mutation", ["refreshToken", "revokeToken"])
+def test_refresh_and_revoke_are_limited_per_client_address(gql, clock, mutation):
+    document = f"mutation($r: String!) {{ {mutation}(refresh: $r) {{ __typename }} }}"
+    results = [gql.execute(document, {"r": "not a token"}) for _ in range(3)]
+    assert codes(results) == [["UNAUTHENTICATED"]] * 2 + [["RATE_LIMITED"]]
+    assert results[-1]["errors"][0]["extensions"]["retryAfter"] <= 61
+    assert error_codes(gql.execute(document, {"r": "not a token"}, REMOTE_ADDR="10.1.1.1")) == ["UNAUTHENTICATED"]
+    assert AuditEvent.objects.filter(type=AuditEvent.Type.RATE_LIMITED).count() == 1
