@@ -38,6 +38,14 @@ def env_list(name, default=()):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name, default, choices):
+    """One of `choices`, spelled exactly as listed."""
+    raw = os.environ.get(name) or default
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 RATE_PATTERN = re.compile(r"^(\d+)/([smh])$")
 
 

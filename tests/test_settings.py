@@ -43,6 +43,14 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         assert secret not in result.stderr
 
 
+@pytest.mark.parametrize("algorithm", ["none", "RS256", "hs256"])
+def test_only_hmac_signing_algorithms_are_accepted(algorithm):
+    """Any other would start the server and then fail every login with INTERNAL_SERVER_ERROR."""
+    result = run_manage("check", env={**PRODUCTION_ENV, "JWT_ALGORITHM": algorithm})
+    assert result.returncode != 0
+    assert "JWT_ALGORITHM must be one of HS256, HS384, HS512" in result.stderr
+
+
 def test_check_deploy_passes_with_production_like_environment():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
