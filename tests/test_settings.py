@@ -51,6 +51,25 @@ def test_only_hmac_signing_algorithms_are_accepted(algorithm):
     assert "JWT_ALGORITHM must be one of HS256, HS384, HS512" in result.stderr
 
 
+def test_an_operator_requires_codenames_for_fields_through_the_environment():
+    configured = '{"Mutation.createTask": ["tasks.add_task"], "Task.description": ["tasks.view_task"]}'
+    print_setting = "from django.conf import settings; print(sorted(settings.GRAPHQL_FIELD_CODENAMES.items()))"
+    result = run_manage("shell", "--no-imports", "-c", print_setting, env={**PRODUCTION_ENV, "GRAPHQL_FIELD_CODENAMES": configured})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        [("Mutation.createTask", ["tasks.add_task"]), ("Task.description", ["tasks.view_task"])]
+    )
+    unset = run_manage("shell", "--no-imports", "-c", print_setting, env=PRODUCTION_ENV)
+    assert unset.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("configured", ["not json", '["tasks.add_task"]', '{"Mutation.createTask": "tasks.add_task"}'])
+def test_a_malformed_codename_map_is_refused_at_startup(configured):
+    result = run_manage("check", env={**PRODUCTION_ENV, "GRAPHQL_FIELD_CODENAMES": configured})
+    assert result.returncode != 0
+    assert "GRAPHQL_FIELD_CODENAMES must be a JSON object" in result.stderr
+
+
 def test_check_deploy_passes_with_production_like_environment():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
