@@ -49,9 +49,6 @@ def create(user, name, read_only, expires_at, meta):
         errors["expires_at"] = ["The expiry must be before the year 10000 in UTC."]
     if errors:
         raise ValidationFailed(errors)
-    if expires_at is not None:
-        # The payload shows this object, and the contract's DateTime is UTC, as it is once stored.
-        expires_at = expires_at.astimezone(UTC)
     prefix = BRAND + secrets.token_hex(PREFIX_RANDOM_BYTES)
     secret = f"{prefix}_{secrets.token_urlsafe(SECRET_RANDOM_BYTES)}"
     key = ApiKey.objects.create(
