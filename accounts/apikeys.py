@@ -10,7 +10,7 @@ stored, and it is compared in constant time.
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -27,8 +27,6 @@ SECRET_PATTERN = re.compile(rf"({BRAND}[0-9a-f]{{{2 * PREFIX_RANDOM_BYTES}}})_[A
 # lastUsedAt is kept to the minute, so that a busy key does not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length
-# A later moment is still a valid DateTime in a negative offset, but cannot be stored in UTC.
-LATEST_EXPIRY = datetime.max.replace(tzinfo=UTC)
 
 
 def create(user, name, read_only, expires_at, meta):
@@ -45,8 +43,6 @@ def create(user, name, read_only, expires_at, meta):
         errors["name"] = ["Must not contain null characters."]
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = ["The expiry must be in the future."]
-    elif expires_at is not None and expires_at > LATEST_EXPIRY:
-        errors["expires_at"] = ["The expiry must be before the year 10000 in UTC."]
     if errors:
         raise ValidationFailed(errors)
     prefix = BRAND + secrets.token_hex(PREFIX_RANDOM_BYTES)
