@@ -1,5 +1,6 @@
 """Typed readers for the environment variables documented in the README."""
 
+import json
 import os
 import re
 
@@ -36,6 +37,30 @@ def env_list(name, default=()):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name, default, choices):
+    """One of `choices`, spelled exactly as listed."""
+    raw = os.environ.get(name) or default
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def env_field_codenames(name):
+    """A JSON object mapping "Type.field" to a list of codenames, such as {"Mutation.createTask": ["tasks.add_task"]}."""
+    try:
+        value = json.loads(os.environ.get(name) or "{}")
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(codenames, list) and all(isinstance(codename, str) for codename in codenames)
+        for codenames in value.values()
+    ):
+        raise ImproperlyConfigured(
+            f'{name} must be a JSON object of lists of codenames, like {{"Mutation.createTask": ["tasks.add_task"]}}'
+        )
+    return value
 
 
 RATE_PATTERN = re.compile(r"^(\d+)/([smh])$")

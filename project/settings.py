@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_int, env_list, env_rate, env_str
+from project.env import env_bool, env_choice, env_field_codenames, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -153,7 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Tokens (API.md section 1).
 JWT = {
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
-    "ALGORITHM": env_str("JWT_ALGORITHM", "HS256"),
+    # The signing key is also the verifying key, so only HMAC algorithms can work.
+    "ALGORITHM": env_choice("JWT_ALGORITHM", "HS256", ("HS256", "HS384", "HS512")),
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 86400),
     "ISSUER": env_str("JWT_ISSUER") or None,
@@ -183,7 +184,7 @@ GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)
 GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
 
 # Extra codenames required on top of each field's declared rule: {"Type.field": ["app.codename"]}.
-GRAPHQL_FIELD_CODENAMES = {}
+GRAPHQL_FIELD_CODENAMES = env_field_codenames("GRAPHQL_FIELD_CODENAMES")
 
 # How many X-Forwarded-For hops to believe when finding the client IP.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -72,7 +72,10 @@ def parse_pk(value, expected_type, argument="id"):
         raise NotFound()
     if not (node_id.isascii() and node_id.isdigit()):  # "²".isdigit() too
         raise ValidationFailed({argument: ["Not a valid id."]})
-    return int(node_id)
+    try:
+        return int(node_id)
+    except ValueError:  # more digits than int() converts: far past any primary key
+        raise NotFound() from None
 
 
 class _ComputedField(StrawberryField):

@@ -43,6 +43,36 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         assert secret not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        # Any other algorithm would start the server, then fail every login with INTERNAL_SERVER_ERROR.
+        *(("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512") for algorithm in
+          ("none", "RS256", "hs256")),
+        *(("GRAPHQL_FIELD_CODENAMES", value, "GRAPHQL_FIELD_CODENAMES must be a JSON object") for value in
+          ("not json", '["tasks.add_task"]', '{"Mutation.createTask": "tasks.add_task"}')),
+    ],
+)
+def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, complaint):
+    result = run_manage("check", env={**PRODUCTION_ENV, variable: value})
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_an_operator_requires_codenames_for_fields_through_the_environment():
+    configured = '{"Mutation.createTask": ["tasks.add_task"], "Task.description": ["tasks.view_task"]}'
+    print_setting = "from django.conf import settings; print(sorted(settings.GRAPHQL_FIELD_CODENAMES.items()))"
+    result = run_manage(
+        "shell", "--no-imports", "-c", print_setting, env={**PRODUCTION_ENV, "GRAPHQL_FIELD_CODENAMES": configured}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        [("Mutation.createTask", ["tasks.add_task"]), ("Task.description", ["tasks.view_task"])]
+    )
+    unset = run_manage("shell", "--no-imports", "-c", print_setting, env=PRODUCTION_ENV)
+    assert unset.stdout.strip() == "[]"
+
+
 def test_check_deploy_passes_with_production_like_environment():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr

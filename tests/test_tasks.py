@@ -283,6 +283,14 @@ def test_an_id_of_another_type_is_not_found(actors, alice):
     assert error_codes(result) == ["NOT_FOUND"]
 
 
+@pytest.mark.parametrize("document", [TASK, NODE, DELETE])
+@pytest.mark.parametrize("digits", ["9" * 25, "1" + "0" * 5000])
+def test_an_id_beyond_any_primary_key_is_not_found(actors, document, digits):
+    """Python's int() refuses more than 4,300 digits; such an id still names no task."""
+    result = actors["owner"].execute(document, {"id": to_global_id("Task", digits)})
+    assert error_codes(result) == ["NOT_FOUND"]
+
+
 def test_node_resolves_a_user_id_to_a_user(actors, alice):
     result = actors["owner"].execute(
         "query($id: ID!) { node(id: $id) { id ... on User { username } } }", {"id": to_global_id("User", alice.pk)}
