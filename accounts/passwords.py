@@ -31,7 +31,12 @@ def login(username, password, meta, otp=None):
 
 
 def change_password(user, old_password, new_password, meta):
-    """Set a new password, end every session of the user, and start a fresh one."""
+    """Set a new password, end every session of the user, and start a fresh one.
+
+    The old password is checked under the login limit: whoever holds a stolen access
+    token must not be able to guess the password through here faster than at tokenAuth.
+    """
+    ratelimit.check_login(user.get_username(), meta)
     if not user.check_password(old_password):
         raise ValidationFailed({"old_password": ["Your old password was entered incorrectly."]})
     try:

@@ -89,12 +89,16 @@ def document_limits_rule(max_depth, max_aliases):
     return DocumentLimitsRule
 
 
-@lru_cache(maxsize=256)
+# Clients send the same few operations over and over, and those are small. A document near the
+# body limit costs about a megabyte parsed, so caching such ones would let a few hundred
+# distinct requests pin hundreds of megabytes in every worker.
+CACHED_QUERY_LENGTH = 10_000
+
+
 def _parse(query, max_tokens):
     return parse(query, max_tokens=max_tokens)
 
 
-@lru_cache(maxsize=256)
 def _validate(schema, document, rules, hide_suggestions):
     # A literal a scalar refuses (a DateTime that is not one) carries the scalar's
     # exception; dropped, so the error reads as the client's mistake, not the server's.
@@ -104,12 +108,21 @@ def _validate(schema, document, rules, hide_suggestions):
     )
 
 
+_cached_parse = lru_cache(maxsize=256)(_parse)
+_cached_validate = lru_cache(maxsize=256)(_validate)
+
+
+def _cacheable(query):
+    return len(query) <= CACHED_QUERY_LENGTH
+
+
 class DocumentLimits(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         # The parser stops at the token limit, so a huge document costs no more than that.
         context = self.execution_context
         try:
-            context.graphql_document = _parse(context.query, settings.GRAPHQL_MAX_TOKENS)
+            parse_document = _cached_parse if _cacheable(context.query) else _parse
+            context.graphql_document = parse_document(context.query, settings.GRAPHQL_MAX_TOKENS)
         except GraphQLError:
             # Strawberry parses again and turns the syntax error into a result that the
             # other extensions (ContractErrors) see; raised from here, it would skip them.
@@ -126,8 +139,9 @@ class DocumentLimits(SchemaExtension):
         )
         if not settings.GRAPHQL_INTROSPECTION:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
+        validate_document = _cached_validate if _cacheable(context.query) else _validate
         # Setting the errors here tells Strawberry that validation has run.
         context.pre_execution_errors = list(
-            _validate(context.schema._schema, context.graphql_document, rules, not settings.DEBUG)
+            validate_document(context.schema._schema, context.graphql_document, rules, not settings.DEBUG)
         )
         yield

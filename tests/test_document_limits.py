@@ -155,3 +155,18 @@ def test_the_default_depth_limit_is_ten_levels(client_for, alice):
         "GRAPHQL_VALIDATION_FAILED",
         "The query is 11 levels deep; at most 10 are allowed.",
     )
+
+
+def test_only_small_documents_are_kept_in_the_parse_and_validation_caches(gql):
+    from schema import limits
+
+    caches = (limits._cached_parse, limits._cached_validate)
+    for cache in caches:
+        cache.cache_clear()
+    large = "{ __typename }" + " " * limits.CACHED_QUERY_LENGTH  # blanks are not tokens
+
+    assert gql.execute(large) == {"data": {"__typename": "Query"}}
+    assert [cache.cache_info().currsize for cache in caches] == [0, 0]
+    gql.execute("{ __typename }")
+    gql.execute("{ __typename }")
+    assert [(cache.cache_info().currsize, cache.cache_info().hits) for cache in caches] == [(1, 1), (1, 1)]

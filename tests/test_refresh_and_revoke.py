@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditEvent, LoginSession
-from tests.conftest import PASSWORD, GraphQLClient, only_error
+from tests.conftest import PASSWORD, GraphQLClient, error_codes, only_error
 from tests.tokens_util import claims_of, sign
 
 REFRESH = "mutation($r: String!) { refreshToken(refresh: $r) { access refresh user { username } } }"
@@ -211,3 +211,12 @@ def test_change_password_to_a_weak_password(tokens, alice, weak):
 @pytest.mark.django_db
 def test_change_password_needs_a_viewer():
     assert reason(GraphQLClient().execute(CHANGE_PASSWORD, {"old": PASSWORD, "new": "x" * 12})) == "missing_credentials"
+
+
+def test_guessing_the_old_password_is_rate_limited_like_logging_in(tokens, alice):
+    for _ in range(4):  # the login of the `tokens` fixture was the first attempt of this window
+        assert error_codes(change_password(tokens["access"], "a guess", "a brand new passphrase")) == ["BAD_USER_INPUT"]
+    error = only_error(change_password(tokens["access"], PASSWORD, "a brand new passphrase"))
+    assert error["extensions"]["code"] == "RATE_LIMITED" and error["extensions"]["retryAfter"] > 0
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
