@@ -151,6 +151,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Tokens (API.md section 1).
+MINIMUM_JWT_KEY_LENGTH = 32  # RFC 7518: an HMAC key at least as long as HS256's hash
+if not DEBUG and 0 < len(env_str("JWT_SIGNING_KEY")) < MINIMUM_JWT_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"JWT_SIGNING_KEY must be at least {MINIMUM_JWT_KEY_LENGTH} characters when DJANGO_DEBUG is off."
+    )
 JWT = {
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
     # The signing key is also the verifying key, so only HMAC algorithms can work.
