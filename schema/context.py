@@ -14,6 +14,11 @@ class Context(StrawberryDjangoContext):
         headers = self.request.headers
         return authenticate(headers.get("Authorization"), headers.get("X-API-Key"))
 
+    def forget_viewer(self):
+        """Sessions were just revoked: fields after this one authenticate again, so a later
+        mutation in the same document cannot run on a session that has ended."""
+        self.__dict__.pop("viewer", None)
+
     @cached_property
     def meta(self):
         return RequestMeta.from_request(self.request)

@@ -220,3 +220,27 @@ def test_guessing_the_old_password_is_rate_limited_like_logging_in(tokens, alice
     assert error["extensions"]["code"] == "RATE_LIMITED" and error["extensions"]["retryAfter"] > 0
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "ending",
+    ["revokeAllTokens", 'changePassword(oldPassword: "%s", newPassword: "a brand new passphrase") { access }' % PASSWORD],
+)
+def test_fields_after_the_session_ends_in_the_same_document_do_not_run(tokens, alice, ending):
+    document = 'mutation { first: %s then: createTask(input: {title: "after"}) { id } }' % ending
+    result = GraphQLClient().authenticate(tokens["access"]).execute(document)
+
+    error = only_error(result)  # createTask is non-null, so its error nulls the whole data
+    assert error["path"] == ["then"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": "token_revoked"}
+    assert not alice.tasks.exists()
+    assert not LoginSession.objects.filter(pk=claims_of(tokens["access"])["sid"], revoked_at__isnull=True).exists()
+
+
+def test_logging_out_the_viewers_own_session_ends_it_for_the_rest_of_the_document(tokens, alice):
+    document = 'mutation($r: String!) { revokeToken(refresh: $r) { revoked } createTask(input: {title: "x"}) { id } }'
+    result = GraphQLClient().authenticate(tokens["access"]).execute(document, {"r": tokens["refresh"]})
+
+    error = only_error(result)
+    assert error["path"] == ["createTask"] and error["extensions"]["reason"] == "token_revoked"
+    assert not alice.tasks.exists()

@@ -65,11 +65,15 @@ class AccountMutations:
 
     @protected_mutation(AllowAny(), description="Log out: revoke the session a refresh token belongs to.")
     def revoke_token(self, info: strawberry.Info, refresh: RefreshArgument) -> RevokePayload:
-        return RevokePayload(revoked=sessions.revoke(refresh, info.context.meta))
+        revoked = sessions.revoke(refresh, info.context.meta)
+        info.context.forget_viewer()
+        return RevokePayload(revoked=revoked)
 
     @protected_mutation(IsTokenLogin(), description="Revoke every session of the viewer; returns how many.")
     def revoke_all_tokens(self, info: strawberry.Info) -> int:
-        return sessions.revoke_all(authenticated_user(info), info.context.meta)
+        count = sessions.revoke_all(authenticated_user(info), info.context.meta)
+        info.context.forget_viewer()
+        return count
 
     @protected_mutation(
         IsTokenLogin(), description="Change the viewer's password; revokes every session and starts a new one."
@@ -81,6 +85,7 @@ class AccountMutations:
         new_password: Annotated[str, strawberry.argument(description="The new password.")],
     ) -> TokenPayload:
         pair = passwords.change_password(authenticated_user(info), old_password, new_password, info.context.meta)
+        info.context.forget_viewer()
         return token_payload(info, pair)
 
     @protected_mutation(
