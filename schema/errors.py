@@ -42,10 +42,10 @@ class ApiError(Exception):
     code = INTERNAL_SERVER_ERROR
     default_message = "Unexpected error."
 
-    def __init__(self, message=None, **extensions):
+    def __init__(self, message=None, code=None, **extensions):
         self.message = message or self.default_message
         super().__init__(self.message)
-        self.extensions = {"code": self.code, **extensions}
+        self.extensions = {"code": code or self.code, **extensions}
 
 
 class Unauthenticated(ApiError):
@@ -66,40 +66,13 @@ class Forbidden(ApiError):
         super().__init__(message, **extras)
 
 
-class NotFoundError(ApiError):
-    code = NOT_FOUND
-    default_message = "Not found."
-
-
-class BadUserInput(ApiError):
-    code = BAD_USER_INPUT
-    default_message = "Some input is not valid."
-
-    def __init__(self, field_errors, message=None):
-        super().__init__(message, fieldErrors=field_errors)
-
-
-class InvalidCredentialsError(ApiError):
-    code = INVALID_CREDENTIALS
-    default_message = InvalidCredentials.default_message
-
-
-class OtpRequiredError(ApiError):
-    code = OTP_REQUIRED
-    default_message = OtpRequired.default_message
-
-
-class OtpInvalidError(ApiError):
-    code = OTP_INVALID
-    default_message = OtpInvalid.default_message
-
-
-class RateLimitedError(ApiError):
-    code = RATE_LIMITED
-    default_message = RateLimited.default_message
-
-    def __init__(self, retry_after, message=None):
-        super().__init__(message, retryAfter=retry_after)
+# Domain errors whose contract code says all there is to say; the message is the domain's.
+CODES_OF_DOMAIN_ERRORS = {
+    InvalidCredentials: INVALID_CREDENTIALS,
+    NotFound: NOT_FOUND,
+    OtpRequired: OTP_REQUIRED,
+    OtpInvalid: OTP_INVALID,
+}
 
 
 def from_domain_error(error):
@@ -107,24 +80,17 @@ def from_domain_error(error):
     if isinstance(error, ApiError):
         return error
     if isinstance(error, ValidationFailed):
-        return BadUserInput(
-            {to_camel_case(name): messages for name, messages in error.field_errors.items()},
-            error.message,
-        )
+        field_errors = {to_camel_case(name): messages for name, messages in error.field_errors.items()}
+        return ApiError(error.message, BAD_USER_INPUT, fieldErrors=field_errors)
     if isinstance(error, TokenRejected):
         return Unauthenticated(error.reason)
-    if isinstance(error, InvalidCredentials):
-        return InvalidCredentialsError(error.message)
-    if isinstance(error, NotFound):
-        return NotFoundError(error.message)
     if isinstance(error, PermissionDenied):
         return Forbidden(error.message, error.required)
-    if isinstance(error, OtpRequired):
-        return OtpRequiredError(error.message)
-    if isinstance(error, OtpInvalid):
-        return OtpInvalidError(error.message)
     if isinstance(error, RateLimited):
-        return RateLimitedError(error.retry_after, error.message)
+        return ApiError(error.message, RATE_LIMITED, retryAfter=error.retry_after)
+    for domain_error, code in CODES_OF_DOMAIN_ERRORS.items():
+        if isinstance(error, domain_error):
+            return ApiError(error.message, code)
     return None
 
 
