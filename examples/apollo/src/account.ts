@@ -1,0 +1,106 @@
+import type { ApolloClient } from "@apollo/client";
+import type { TokenSession } from "../../shared/session.js";
+import { apiErrorsOf, type ApiError } from "./errors.js";
+import { graphql } from "./gql/index.js";
+
+export const RegisterDocument = graphql(`
+  mutation Register($input: RegisterInput!) {
+    register(input: $input) {
+      id
+      username
+    }
+  }
+`);
+
+export const LoginDocument = graphql(`
+  mutation Login($username: String!, $password: String!, $otp: String) {
+    tokenAuth(username: $username, password: $password, otp: $otp) {
+      access
+      refresh
+      accessExpiresAt
+      user {
+        id
+        username
+      }
+    }
+  }
+`);
+
+export const LogoutDocument = graphql(`
+  mutation Logout($refresh: String!) {
+    revokeToken(refresh: $refresh) {
+      revoked
+    }
+  }
+`);
+
+export const MeDocument = graphql(`
+  query Me {
+    me {
+      id
+      username
+      email
+      totpEnabled
+    }
+  }
+`);
+
+export type LoginResult =
+  | { status: "signedIn"; username: string }
+  /** The password was right and the account has two-factor login: ask for a code, call again with it. */
+  | { status: "otpRequired" }
+  | { status: "otpInvalid" }
+  | { status: "invalidCredentials" }
+  | { status: "rateLimited"; retryAfter: number };
+
+export async function login(
+  client: ApolloClient,
+  session: TokenSession,
+  credentials: { username: string; password: string; otp?: string },
+): Promise<LoginResult> {
+  try {
+    const { data } = await client.mutate({ mutation: LoginDocument, variables: credentials });
+    const { user, ...tokens } = data!.tokenAuth;
+    session.signIn(tokens);
+    return { status: "signedIn", username: user.username };
+  } catch (error) {
+    const refusal = apiErrorsOf(error)[0];
+    switch (refusal?.code) {
+      case "OTP_REQUIRED":
+        return { status: "otpRequired" };
+      case "OTP_INVALID":
+        return { status: "otpInvalid" };
+      case "INVALID_CREDENTIALS":
+        return { status: "invalidCredentials" };
+      case "RATE_LIMITED":
+        return { status: "rateLimited", retryAfter: refusal.retryAfter ?? 60 };
+    }
+    throw error;
+  }
+}
+
+/** Ends the session on the server (its refresh and access tokens stop working) and here. */
+export async function logout(client: ApolloClient, session: TokenSession): Promise<void> {
+  const refresh = session.refreshToken;
+  session.signOut("logout");
+  await client.clearStore();
+  if (refresh !== null) await client.mutate({ mutation: LogoutDocument, variables: { refresh } });
+}
+
+/** register answers BAD_USER_INPUT with messages per input field; returns them, or null on success. */
+export async function register(
+  client: ApolloClient,
+  input: { username: string; email: string; password: string },
+): Promise<ApiError["fieldErrors"] | null> {
+  try {
+    await client.mutate({
+      mutation: RegisterDocument,
+      variables: { input: { ...input, passwordConfirm: input.password } },
+    });
+    return null;
+  } catch (error) {
+    const invalid = apiErrorsOf(error).find((e) => e.code === "BAD_USER_INPUT");
+    if (invalid?.fieldErrors) return invalid.fieldErrors;
+    throw error;
+  }
+}
