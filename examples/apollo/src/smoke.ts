@@ -20,6 +20,9 @@ import { ConfirmTotpDocument, SetupTotpDocument } from "./totp.js";
 const uri = process.env["GRAPHQL_URL"] ?? "http://127.0.0.1:8000/graphql/";
 const accessLifetimeSeconds = Number(process.env["ACCESS_TOKEN_LIFETIME"] ?? "300");
 const password = "a long enough passphrase";
+// New accounts on every run, so that the script can run again against the same server.
+const run = Date.now().toString(36);
+const names = { alice: `alice-${run}`, bob: `bob-${run}`, carol: `carol-${run}` };
 
 /** A client of its own for one user, which counts the operations it sends by name. */
 function clientFor() {
@@ -62,11 +65,11 @@ function totp(base32Secret: string, at = Date.now()): string {
 
 // 1. register, sign in, three tasks, read back two at a time.
 const alice = clientFor();
-const refused = await register(alice.client, { username: "alice", email: "not an address", password: "alice" });
+const refused = await register(alice.client, { username: names.alice, email: "not an address", password: names.alice });
 assert.deepEqual(Object.keys(refused ?? {}).sort(), ["email", "password"]);
-await signUpAndIn(alice, "alice");
+await signUpAndIn(alice, names.alice);
 const stranger = clientFor();
-assert.deepEqual(await login(stranger.client, stranger.session, { username: "alice", password: "wrong" }), {
+assert.deepEqual(await login(stranger.client, stranger.session, { username: names.alice, password: "wrong" }), {
   status: "invalidCredentials",
 });
 for (const title of ["first", "second", "third"]) await createTask(alice.client, title);
@@ -78,14 +81,14 @@ assert.equal(alice.count("Tasks"), 2);
 
 // 2. two-factor login: OTP_REQUIRED, then OTP_INVALID, then a recovery code.
 const carol = clientFor();
-await signUpAndIn(carol, "carol");
+await signUpAndIn(carol, names.carol);
 const { data: setup } = await carol.client.mutate({ mutation: SetupTotpDocument });
 const { data: confirmed } = await carol.client.mutate({
   mutation: ConfirmTotpDocument,
   variables: { code: totp(setup!.setupTotp.secret) },
 });
 await logout(carol.client, carol.session);
-const carolLogin = { username: "carol", password };
+const carolLogin = { username: names.carol, password };
 assert.deepEqual(await login(carol.client, carol.session, carolLogin), { status: "otpRequired" });
 assert.deepEqual(await login(carol.client, carol.session, { ...carolLogin, otp: "000000x" }), { status: "otpInvalid" });
 const recoveryCode = confirmed!.confirmTotp.recoveryCodes[0]!;
@@ -100,7 +103,7 @@ for (let i = 0; i < 2; i++) {
 
 // 4. Bob signs in, then everyone's access token expires.
 const bob = clientFor();
-await signUpAndIn(bob, "bob");
+await signUpAndIn(bob, names.bob);
 await sleep((accessLifetimeSeconds + 1.5) * 1000);
 
 // 5. Five operations at once with bob's expired token: each meets token_expired, one refresh
@@ -113,7 +116,7 @@ const burst = await Promise.all([
   createTask(bob.client, "bob's first"),
   createTask(bob.client, "bob's second"),
 ]);
-assert.equal(burst[0].data!.me.username, "bob");
+assert.equal(burst[0].data!.me.username, names.bob);
 const burstSent = bob.sent.slice(before);
 assert.equal(burstSent.filter((name) => name === "RefreshToken").length, 1, `sent: ${burstSent}`);
 assert.equal(burstSent.length, 11, `five refused, one refresh, five retried; sent: ${burstSent}`);
@@ -137,6 +140,7 @@ assert.equal(bob.session.signedIn, false);
 
 console.log(
   JSON.stringify({
+    names,
     progress,
     burst: burstSent,
     refreshesInBurst: burstSent.filter((name) => name === "RefreshToken").length,
