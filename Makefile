@@ -30,7 +30,7 @@ bench: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench.run
 
-# The example clients (Node.js 20+): npm ci, codegen from schema.graphql, tsc --noEmit.
+# The example clients (Node.js 20+): npm ci, codegen or relay-compiler from schema.graphql, tsc --noEmit.
 # With their node_modules installed, `make test` also runs them against a live server.
 examples:
 	bash .ci/check-examples

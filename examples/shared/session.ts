@@ -9,6 +9,8 @@
  * examples both build on it.
  */
 
+import type { ApiError } from "./errors.js";
+
 /** What `tokenAuth` and `refreshToken` answer (the fields of `TokenPayload` a client keeps). */
 export interface Tokens {
   access: string;
@@ -29,6 +31,32 @@ export class SessionEnded extends Error {
     super(`The session has ended (${reason}); sign in again.`);
     this.name = "SessionEnded";
   }
+}
+
+/** What a refreshToken request answered, errors with their codes. */
+export interface RefreshAnswer {
+  data: { refreshToken: Tokens } | null;
+  errors: ApiError[];
+}
+
+/**
+ * Today's API: the refresh token travels in the body, and the client keeps it in memory.
+ * `send` posts `refreshToken(refresh: $refresh)` and answers what the server said.
+ *
+ * For the planned cookie mode the browser keeps the refresh token in an HttpOnly cookie: a
+ * transport like this one whose `send` takes no token, posts `refreshToken(cookie: true)`
+ * with `credentials: "include"`, and whose tokens have `refresh: null`. TokenSession and the
+ * links that use it stay as they are.
+ */
+export function refreshInBody(send: (refresh: string) => Promise<RefreshAnswer>): RefreshTransport {
+  return async (refresh) => {
+    if (refresh === null) throw new SessionEnded("missing_credentials");
+    const { data, errors } = await send(refresh);
+    const refused = errors.find((error) => error.code === "UNAUTHENTICATED");
+    if (refused) throw new SessionEnded(refused.reason ?? "token_invalid");
+    if (data === null) throw new Error(errors[0]?.message ?? "refreshToken answered no data");
+    return data.refreshToken;
+  };
 }
 
 export class TokenSession {

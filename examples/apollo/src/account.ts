@@ -1,4 +1,5 @@
 import type { ApolloClient } from "@apollo/client";
+import { signInWith, type LoginResult } from "../../shared/login.js";
 import type { TokenSession } from "../../shared/session.js";
 import { apiErrorsOf, type ApiError } from "./errors.js";
 import { graphql } from "./gql/index.js";
@@ -45,14 +46,6 @@ export const MeDocument = graphql(`
   }
 `);
 
-export type LoginResult =
-  | { status: "signedIn"; username: string }
-  /** The password was right and the account has two-factor login: ask for a code, call again with it. */
-  | { status: "otpRequired" }
-  | { status: "otpInvalid" }
-  | { status: "invalidCredentials" }
-  | { status: "rateLimited"; retryAfter: number };
-
 export async function login(
   client: ApolloClient,
   session: TokenSession,
@@ -60,22 +53,11 @@ export async function login(
 ): Promise<LoginResult> {
   try {
     const { data } = await client.mutate({ mutation: LoginDocument, variables: credentials });
-    const { user, ...tokens } = data!.tokenAuth;
-    session.signIn(tokens);
-    return { status: "signedIn", username: user.username };
+    return signInWith(session, data ?? null, []);
   } catch (error) {
-    const refusal = apiErrorsOf(error)[0];
-    switch (refusal?.code) {
-      case "OTP_REQUIRED":
-        return { status: "otpRequired" };
-      case "OTP_INVALID":
-        return { status: "otpInvalid" };
-      case "INVALID_CREDENTIALS":
-        return { status: "invalidCredentials" };
-      case "RATE_LIMITED":
-        return { status: "rateLimited", retryAfter: refusal.retryAfter ?? 60 };
-    }
-    throw error;
+    const errors = apiErrorsOf(error);
+    if (errors.length === 0) throw error; // no answer from the server
+    return signInWith(session, null, errors);
   }
 }
 

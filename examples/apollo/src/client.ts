@@ -3,9 +3,10 @@ import { SetContextLink } from "@apollo/client/link/context";
 import { ErrorLink } from "@apollo/client/link/error";
 import { relayStylePagination } from "@apollo/client/utilities";
 import { from, of, switchMap } from "rxjs";
-import { TokenSession } from "../../shared/session.js";
+import { refreshInBody, TokenSession } from "../../shared/session.js";
 import { unauthenticatedReason } from "./errors.js";
-import { refreshInBody } from "./refresh.js";
+import { graphql } from "./gql/index.js";
+import { postOperation } from "./request.js";
 
 declare module "@apollo/client" {
   interface DefaultContext {
@@ -16,6 +17,16 @@ declare module "@apollo/client" {
   }
 }
 
+export const RefreshTokenDocument = graphql(`
+  mutation RefreshToken($refresh: String!) {
+    refreshToken(refresh: $refresh) {
+      access
+      refresh
+      accessExpiresAt
+    }
+  }
+`);
+
 export interface ClientOptions {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:8000/graphql/ */
   uri: string;
@@ -25,7 +36,8 @@ export interface ClientOptions {
 }
 
 export function createClient({ uri, onSignedOut, fetch: fetchImpl = fetch }: ClientOptions) {
-  const session = new TokenSession(refreshInBody(uri, fetchImpl), onSignedOut);
+  const refresh = refreshInBody((token) => postOperation(uri, RefreshTokenDocument, { refresh: token }, fetchImpl));
+  const session = new TokenSession(refresh, onSignedOut);
 
   // Authorization: Bearer <access> on every operation, from memory.
   const authLink = new SetContextLink(async ({ headers }) => {
