@@ -121,16 +121,17 @@ export class TokenSession {
   }
 
   async #refresh(tokens: Tokens): Promise<string> {
+    let renewed: Tokens;
     try {
-      const renewed = await this.#renew(tokens.refresh);
-      if (this.#tokens !== tokens) throw new SessionEnded("signed_out");
-      this.#tokens = renewed;
-      return renewed.access;
+      renewed = await this.#renew(tokens.refresh);
     } catch (error) {
       // A refused refresh token ends the session. A network failure does not: the tokens stay,
       // and the next request that meets token_expired tries again.
-      if (error instanceof SessionEnded) this.signOut(error.reason);
+      if (error instanceof SessionEnded && this.#tokens === tokens) this.signOut(error.reason);
       throw error;
     }
+    if (this.#tokens !== tokens) throw new SessionEnded("signed_out"); // signed out meanwhile
+    this.#tokens = renewed;
+    return renewed.access;
   }
 }
