@@ -36,8 +36,10 @@ CHROMIUM_FLAGS = [
 BUNDLE = settings.BASE_DIR / "schema" / "static" / "graphiql" / "graphiql.js"
 PASSWORD = "a long enough passphrase"
 TOTP_SECRET = pyotp.random_base32()
-# Access tokens live 3 s, so the panel refreshes them while the test runs (at 80% of their life).
-ACCESS_TOKEN_SECONDS = 3
+# Access tokens live 6 s, so the panel refreshes them while the test runs (at 80% of their life).
+ACCESS_TOKEN_SECONDS = 6
+# A loaded machine may take a while to start Monaco and its workers.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +71,10 @@ def server(tmp_path_factory):
         GRAPHQL_INTROSPECTION="1",
         DJANGO_STATIC_ROOT=str(folder / "static"),
         JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_SECONDS),
+        # Its own cache (the database's), so that the suite's logins from 127.0.0.1 in a shared
+        # Redis never count against these, and a limit these tests are not about.
+        REDIS_URL="",
+        LOGIN_RATE_LIMIT="60/m",
     )
     server.manage("collectstatic", "--noinput")
     server.start(users={"alice": PASSWORD, "otto": PASSWORD})
@@ -91,6 +97,8 @@ class GraphiQLPage:
         self.requests, self.errors, self.responses = [], [], {}
         self.context.on("request", lambda request: self.requests.append(request.url))
         self.context.on("response", lambda response: self.responses.setdefault(response.url, response))
+        self.token_answers = []  # tokenAuth and refreshToken answers, in order
+        self.context.on("response", lambda response: is_token_request(response) and self.token_answers.append(response))
         self.page = self.context.new_page()
         self.page.on("websocket", lambda socket: self.requests.append(socket.url))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -126,6 +134,10 @@ class GraphiQLPage:
             self.page.get_by_role("button", name="Execute query").click()
         return answer.value
 
+    def issued(self):
+        """Every pair of tokens the page was given so far, the newest last."""
+        return [tokens_of(answer) for answer in self.token_answers if "errors" not in answer.json()]
+
     def stored(self):
         """Everything the page keeps beyond its memory."""
         return self.page.evaluate("JSON.stringify([localStorage, sessionStorage, document.cookie])")
@@ -154,6 +166,10 @@ def tokens_of(response):
 
 def is_mutation(name):
     return lambda response: f"mutation {name}" in (response.request.post_data or "")
+
+
+def is_token_request(response):
+    return is_mutation("SignIn")(response) or is_mutation("Refresh")(response)
 
 
 def refresh_token(server, refresh):
@@ -185,35 +201,32 @@ def test_signing_in_from_graphiql_and_running_a_query(chromium, server, tmp_path
         tab.sign_in("alice", "not her password")
         expect(tab.panel.get_by_role("alert")).to_have_text("Wrong username or password.")
 
-        with page.expect_response(is_mutation("SignIn")) as signed_in:
-            tab.sign_in("alice", PASSWORD)
+        tab.sign_in("alice", PASSWORD)
         expect(tab.panel.get_by_role("status")).to_have_text("Signed in as alice.")
-        issued = [tokens_of(signed_in.value)]
-        expect(tab.headers_editor).to_contain_text(f'"Authorization": "Bearer {issued[-1]["access"]}"')
+        expect(tab.headers_editor).to_contain_text(f'"Authorization": "Bearer {tab.issued()[0]["access"]}"')
 
         # The panel refreshes the access token before it expires, one refresh at a time: two
         # refreshes at once would present one refresh token twice, which revokes the session.
-        for _ in range(2):
-            with page.expect_response(is_mutation("Refresh"), timeout=ACCESS_TOKEN_SECONDS * 2000) as refreshed:
+        for refreshes in (1, 2):
+            with page.expect_response(is_mutation("Refresh"), timeout=ACCESS_TOKEN_SECONDS * 2000):
                 pass
-            issued.append(tokens_of(refreshed.value))
-            expect(tab.headers_editor).to_contain_text(f"Bearer {issued[-1]['access']}")
+            expect(tab.headers_editor).to_contain_text(f"Bearer {tab.issued()[refreshes]['access']}")
 
         answer = tab.run()
-        assert answer.request.headers["authorization"] == f"Bearer {issued[-1]['access']}"
+        assert answer.request.headers["authorization"] in {f"Bearer {pair['access']}" for pair in tab.issued()[2:]}
         assert answer.json() == {"data": {"me": {"username": "alice"}}}
         expect(page.locator(".graphiql-response .view-lines")).to_contain_text('"username": "alice"')
 
         stored = tab.stored()
         assert "graphiql:queries" in stored  # the history plugin wrote the operation and its headers...
-        assert not [token for pair in issued for token in pair.values() if token in stored]  # ...but no token
+        assert not [token for pair in tab.issued() for token in pair.values() if token in stored]  # ...but no token
         page.screenshot(path=tmp_path / "graphiql-signed-in.png")
 
         with page.expect_response(is_mutation("SignOut")):
             tab.panel.get_by_role("button", name="Sign out").click()
         expect(tab.panel.get_by_label("Username")).to_be_visible()
         expect(tab.headers_editor).not_to_contain_text("Authorization")
-        refused = refresh_token(server, issued[-1]["refresh"])
+        refused = refresh_token(server, tab.issued()[-1]["refresh"])
         assert refused["errors"][0]["extensions"]["reason"] == "token_revoked"
 
         assert tab.other_origins() == []
