@@ -2,10 +2,7 @@
 
 from html.parser import HTMLParser
 
-import pytest
 from django.test import override_settings
-
-pytestmark = pytest.mark.usefixtures("db")
 
 
 class LinkedResources(HTMLParser):
