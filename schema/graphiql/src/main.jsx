@@ -12,10 +12,11 @@ import './sign-in-panel.css';
 import { tokenFreeStorage } from './storage.js';
 import { serveMonacoWorkersFrom } from './workers.js';
 
-const DEFAULT_QUERY = `# Sign in with the key button on the left:
-# the panel puts your access token into the
-# Headers tab below, and keeps it fresh.
-# Run with Ctrl-Enter or the pink button.
+const DEFAULT_QUERY = `# Sign in with the key button on the
+# left: the panel puts your access
+# token into the Headers tab below
+# and keeps it fresh.
+# Run with Ctrl-Enter.
 
 query Me {
   me {
