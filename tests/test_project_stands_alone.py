@@ -10,7 +10,7 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 CONFIGURATION_PAGE = ROOT / "docs" / "configuration.md"
 SETTINGS_MODULES = [ROOT / "project" / "settings.py", ROOT / "project" / "env.py"]
-SKIPPED_FOLDERS = {".git", ".venv", "node_modules", "__pycache__", "staticfiles", ".hypothesis"}
+SKIPPED_FOLDERS = {".git", ".venv", "node_modules", "__pycache__", "static", "staticfiles", ".hypothesis"}
 
 
 def project_files():
