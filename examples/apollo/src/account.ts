@@ -1,6 +1,6 @@
 import type { ApolloClient } from "@apollo/client";
-import { signInWith, type LoginResult } from "../../shared/login.js";
-import type { TokenSession } from "../../shared/session.js";
+import { signInWith, type LoginResult } from "../../common/login.js";
+import type { TokenSession } from "../../common/session.js";
 import { apiErrorsOf, type ApiError } from "./errors.js";
 import { graphql } from "./gql/index.js";
 

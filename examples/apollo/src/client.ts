@@ -3,7 +3,7 @@ import { SetContextLink } from "@apollo/client/link/context";
 import { ErrorLink } from "@apollo/client/link/error";
 import { relayStylePagination } from "@apollo/client/utilities";
 import { from, of, switchMap } from "rxjs";
-import { refreshInBody, TokenSession } from "../../shared/session.js";
+import { refreshInBody, TokenSession } from "../../common/session.js";
 import { unauthenticatedReason } from "./errors.js";
 import { graphql } from "./gql/index.js";
 import { postOperation } from "./request.js";

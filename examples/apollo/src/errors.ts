@@ -1,7 +1,7 @@
 import { CombinedGraphQLErrors } from "@apollo/client";
-import { apiErrors, type ApiError, type UnauthenticatedReason } from "../../shared/errors.js";
+import { apiErrors, type ApiError, type UnauthenticatedReason } from "../../common/errors.js";
 
-export * from "../../shared/errors.js";
+export * from "../../common/errors.js";
 
 /** The GraphQL errors inside whatever Apollo Client threw or returned (none for a network error). */
 export function apiErrorsOf(error: unknown): ApiError[] {

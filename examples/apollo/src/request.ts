@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from "@apollo/client";
 import { addTypenameToDocument } from "@apollo/client/utilities";
 import { getOperationAST, print } from "graphql";
-import { answerOf, postGraphQL } from "../../shared/http.js";
+import { answerOf, postGraphQL } from "../../common/http.js";
 
 /**
  * One typed operation over fetch, outside Apollo Client: the refresh must not pass through

@@ -1,6 +1,6 @@
 import { Suspense, useState } from "react";
 import { graphql, RelayEnvironmentProvider, useLazyLoadQuery } from "react-relay";
-import { explain } from "../../shared/errors.js";
+import { explain } from "../../common/errors.js";
 import { login, logout } from "./account";
 import type { AppQuery } from "./__generated__/AppQuery.graphql";
 import { createEnvironment } from "./environment";

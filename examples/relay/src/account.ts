@@ -1,6 +1,6 @@
 import { graphql } from "relay-runtime";
-import { signInWith, type LoginResult } from "../../shared/login.js";
-import type { TokenSession } from "../../shared/session.js";
+import { signInWith, type LoginResult } from "../../common/login.js";
+import type { TokenSession } from "../../common/session.js";
 import type { accountLoginMutation } from "./__generated__/accountLoginMutation.graphql";
 import type { accountLogoutMutation } from "./__generated__/accountLogoutMutation.graphql";
 import { execute } from "./environment";

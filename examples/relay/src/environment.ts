@@ -12,9 +12,9 @@ import {
   type RequestParameters,
   type Variables,
 } from "relay-runtime";
-import { apiErrors } from "../../shared/errors.js";
-import { answerOf, postGraphQL, type GraphQLResponseBody } from "../../shared/http.js";
-import { refreshInBody, TokenSession } from "../../shared/session.js";
+import { apiErrors } from "../../common/errors.js";
+import { answerOf, postGraphQL, type GraphQLResponseBody } from "../../common/http.js";
+import { refreshInBody, TokenSession } from "../../common/session.js";
 import type { environmentRefreshMutation } from "./__generated__/environmentRefreshMutation.graphql";
 
 const refreshMutation = graphql`

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { commitLocalUpdate, commitMutation, ConnectionHandler, fetchQuery, type Environment } from "relay-runtime";
-import { postGraphQL } from "../../shared/http.js";
+import { postGraphQL } from "../../common/http.js";
 import AppQuery, { type AppQuery as AppQueryType } from "./__generated__/AppQuery.graphql";
 import CreateTaskMutation, { type CreateTaskFormMutation } from "./__generated__/CreateTaskFormMutation.graphql";
 import TaskListPaginationQuery, {

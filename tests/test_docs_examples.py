@@ -1,0 +1,160 @@
+"""Every GraphQL operation shown in README.md and docs/ is valid, and is run here as documented.
+
+An example is a ```graphql fenced block. Each operation in it has a name, unique across the docs
+(the same name twice must be the same text), and the scenario below runs every named operation
+through the real endpoint, in an order a client would, and checks its answer. A documented
+operation that no step runs fails the suite, and so does a step whose operation is gone from the
+docs: the two cannot drift apart.
+"""
+
+import re
+from pathlib import Path
+
+import pyotp
+import pytest
+from django.conf import settings
+from graphql import OperationDefinitionNode, parse, print_ast, validate
+
+from accounts.models import User
+from schema.schema import schema
+from tests.conftest import PASSWORD, GraphQLClient
+
+ROOT = Path(settings.BASE_DIR)
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+GRAPHQL_BLOCK = re.compile(r"^[ \t]*```graphql[ \t]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
+
+
+def documented_blocks():
+    """(file, block text) of every ```graphql block, its indentation (inside lists) removed."""
+    for path in DOCUMENTS:
+        for match in GRAPHQL_BLOCK.finditer(path.read_text()):
+            yield path.relative_to(ROOT), match[1]
+
+
+def documented_operations():
+    """{operation name: the whole block it is in}; ValueError for an unnamed or ambiguous one."""
+    operations = {}
+    for path, block in documented_blocks():
+        document = parse(block)
+        for definition in document.definitions:
+            if not isinstance(definition, OperationDefinitionNode):
+                continue
+            if definition.name is None:
+                raise ValueError(f"{path}: give every example operation a name:\n{print_ast(definition)}")
+            name = definition.name.value
+            known = operations.get(name)
+            if known is not None and print_ast(_operation(known, name)) != print_ast(definition):
+                raise ValueError(f"{path}: two different operations are named {name}")
+            operations[name] = block
+    return operations
+
+
+def _operation(block, name):
+    return next(
+        definition
+        for definition in parse(block).definitions
+        if isinstance(definition, OperationDefinitionNode) and definition.name.value == name
+    )
+
+
+def test_docs_show_graphql_examples():
+    assert len(documented_operations()) >= 10
+
+
+@pytest.mark.parametrize("path,block", list(documented_blocks()), ids=lambda value: str(value)[:40])
+def test_every_example_is_valid_against_the_schema(path, block):
+    assert [error.message for error in validate(schema._schema, parse(block))] == []
+
+
+class Docs:
+    """Runs documented operations by name and remembers which ran."""
+
+    def __init__(self):
+        self.operations = documented_operations()
+        self.ran = set()
+
+    def run(self, client, name, /, **variables):
+        self.ran.add(name)
+        response = client.http.post(
+            "/graphql/",
+            data={"query": self.operations[name], "variables": variables, "operationName": name},
+            content_type="application/json",
+            **client.headers,
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def data(self, client, name, /, **variables):
+        """The data of an operation that must succeed."""
+        result = self.run(client, name, **variables)
+        assert "errors" not in result, (name, result)
+        return result["data"]
+
+
+def grant(user, role_name, *codenames):
+    from django.contrib.auth.models import Group, Permission
+
+    role, _ = Group.objects.get_or_create(name=role_name)
+    for codename in codenames:
+        app_label, name = codename.split(".")
+        role.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
+    if user is not None:
+        user.groups.add(role)
+
+
+def test_every_documented_operation_runs_as_documented(db):
+    docs = Docs()
+    anonymous = GraphQLClient()
+
+    # README: the auth flow.
+    registered = docs.data(
+        anonymous,
+        "Register",
+        input={"username": "alice", "email": "alice@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD},
+    )["register"]
+    assert registered["username"] == "alice"
+    tokens = docs.data(anonymous, "Login", username="alice", password=PASSWORD)["tokenAuth"]
+    alice = GraphQLClient().authenticate(tokens["access"])
+    assert docs.data(alice, "Me")["me"]["email"] == "alice@example.com"
+    refreshed = docs.data(anonymous, "Refresh", refresh=tokens["refresh"])["refreshToken"]
+    alice = GraphQLClient().authenticate(refreshed["access"])
+
+    # docs/tasks.md
+    milk = docs.data(alice, "CreateTask", input={"title": "Buy milk", "description": "Two litres"})["createTask"]
+    docs.data(alice, "CreateTask", input={"title": "Buy bread"})
+    assert docs.data(alice, "CompleteTask", id=milk["id"])["updateTask"]["completed"] is True
+    assert docs.data(alice, "Task", id=milk["id"])["task"]["owner"]["username"] == "alice"
+    open_tasks = docs.data(alice, "OpenTasks", search="bread")["tasks"]
+    assert [edge["node"]["title"] for edge in open_tasks["edges"]] == ["Buy bread"]
+    assert [edge["node"]["title"] for edge in docs.data(alice, "MyTasks")["me"]["tasks"]["edges"]] == [
+        "Buy bread",
+        "Buy milk",
+    ]
+    assert docs.data(alice, "DeleteTask", id=milk["id"])["deleteTask"]["deletedId"] == milk["id"]
+
+    admin = User.objects.create_user("root", "root@example.org", PASSWORD, is_staff=True)
+    grant(admin, "user managers", "accounts.change_user", "tasks.change_task")
+    grant(None, "editors", "tasks.change_task")
+    admin_login = docs.data(anonymous, "Login", username="root", password=PASSWORD)["tokenAuth"]
+    admin_client = GraphQLClient().authenticate(admin_login["access"])
+    users = docs.data(admin_client, "Users", search="example.org")["users"]["edges"]
+    assert [edge["node"]["username"] for edge in users] == ["root"]
+    given = docs.data(admin_client, "SetUserRoles", user=registered["id"], roles=["editors"])["setUserRoles"]
+    assert given["roles"] == ["editors"]
+
+    # docs/totp-and-api-keys.md
+    secret = docs.data(alice, "SetupTotp")["setupTotp"]["secret"]
+    totp = pyotp.TOTP(secret)
+    recovery_codes = docs.data(alice, "ConfirmTotp", code=totp.now())["confirmTotp"]["recoveryCodes"]
+    assert len(recovery_codes) == 10
+    refused = docs.run(anonymous, "Login", username="alice", password=PASSWORD)
+    assert refused["errors"][0]["extensions"]["code"] == "OTP_REQUIRED"
+    with_code = docs.data(anonymous, "Login", username="alice", password=PASSWORD, otp=recovery_codes[0])
+    alice = GraphQLClient().authenticate(with_code["tokenAuth"]["access"])
+    assert docs.data(alice, "DisableTotp", password=PASSWORD, code=recovery_codes[1])["disableTotp"] is True
+    key = docs.data(alice, "CreateApiKey", name="nightly report", readOnly=True, expiresAt="2099-01-01T00:00:00Z")
+    assert key["createApiKey"]["secret"].startswith(key["createApiKey"]["apiKey"]["prefix"])
+
+    assert docs.data(anonymous, "Logout", refresh=refreshed["refresh"])["revokeToken"]["revoked"] is True
+
+    assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"
