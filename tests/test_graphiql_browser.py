@@ -132,7 +132,7 @@ class GraphiQLPage:
         return self.page.locator(".graphiql-editor-tool .graphiql-editor").filter(has_text="{").locator(".view-lines")
 
     def run(self):
-        with self.page.expect_response(lambda response: "query Me" in (response.request.post_data or "")) as answer:
+        with self.page.expect_response(lambda response: "query WhoAmI" in (response.request.post_data or "")) as answer:
             self.page.get_by_role("button", name="Execute query").click()
         return answer.value
 
@@ -171,7 +171,7 @@ def is_mutation(name):
 
 
 def is_token_request(response):
-    return is_mutation("SignIn")(response) or is_mutation("Refresh")(response)
+    return is_mutation("SignIn")(response) or is_mutation("RenewSignIn")(response)
 
 
 def refresh_token(server, refresh):
@@ -190,7 +190,7 @@ def test_signing_in_from_graphiql_and_running_a_query(chromium, server, tmp_path
         response = tab.open()
         assert "default-src 'none'" in response.headers["content-security-policy"]
         assert tab.other_origins() == []
-        expect(tab.query_editor).to_contain_text("query Me")
+        expect(tab.query_editor).to_contain_text("query WhoAmI")
         # whitenoise sends the gzip copy that collectstatic wrote.
         assert tab.responses[f"{server.origin}/static/graphiql/graphiql.js"].headers["content-encoding"] == "gzip"
 
@@ -210,7 +210,7 @@ def test_signing_in_from_graphiql_and_running_a_query(chromium, server, tmp_path
         # The panel refreshes the access token before it expires, one refresh at a time: two
         # refreshes at once would present one refresh token twice, which revokes the session.
         for refreshes in (1, 2):
-            with page.expect_response(is_mutation("Refresh"), timeout=ACCESS_TOKEN_SECONDS * 2000):
+            with page.expect_response(is_mutation("RenewSignIn"), timeout=ACCESS_TOKEN_SECONDS * 2000):
                 pass
             expect(tab.headers_editor).to_contain_text(f"Bearer {tab.issued()[refreshes]['access']}")
 
@@ -238,7 +238,7 @@ def test_signing_in_from_graphiql_and_running_a_query(chromium, server, tmp_path
 def test_two_factor_login_asks_for_the_code(chromium, server, tmp_path):
     with graphiql(chromium, server, tmp_path) as tab:
         tab.open()
-        expect(tab.query_editor).to_contain_text("query Me")
+        expect(tab.query_editor).to_contain_text("query WhoAmI")
         tab.sidebar("Sign in")
         tab.sign_in("otto", PASSWORD)
         expect(tab.panel.get_by_role("alert")).to_contain_text("two-factor login")

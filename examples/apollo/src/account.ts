@@ -19,6 +19,7 @@ export const LoginDocument = graphql(`
       access
       refresh
       accessExpiresAt
+      refreshExpiresAt
       user {
         id
         username

@@ -10,8 +10,8 @@ export const TaskItemFragment = graphql(`
   }
 `);
 
-export const CreateTaskDocument = graphql(`
-  mutation CreateTask($input: CreateTaskInput!) {
+export const AddTaskDocument = graphql(`
+  mutation AddTask($input: CreateTaskInput!) {
     createTask(input: $input) {
       ...TaskItem
     }
@@ -41,7 +41,7 @@ export function taskTitle(task: FragmentType<typeof TaskItemFragment>): string {
 }
 
 export async function createTask(client: ApolloClient, title: string) {
-  const { data } = await client.mutate({ mutation: CreateTaskDocument, variables: { input: { title } } });
+  const { data } = await client.mutate({ mutation: AddTaskDocument, variables: { input: { title } } });
   return getFragmentData(TaskItemFragment, data!.createTask);
 }
 

@@ -18,7 +18,7 @@ const DEFAULT_QUERY = `# Sign in with the key button on the
 # and keeps it fresh.
 # Run with Ctrl-Enter.
 
-query Me {
+query WhoAmI {
   me {
     username
   }

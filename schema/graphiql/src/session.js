@@ -4,7 +4,7 @@
 const SIGN_IN = `mutation SignIn($username: String!, $password: String!, $otp: String) {
   tokenAuth(username: $username, password: $password, otp: $otp) { access refresh user { username } }
 }`;
-const REFRESH = `mutation Refresh($refresh: String!) {
+const REFRESH = `mutation RenewSignIn($refresh: String!) {
   refreshToken(refresh: $refresh) { access refresh user { username } }
 }`;
 const SIGN_OUT = `mutation SignOut($refresh: String!) { revokeToken(refresh: $refresh) { revoked } }`;
