@@ -1,12 +1,59 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from accounts import usernames
+
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+class UserQuerySet(models.QuerySet):
+    def with_username(self, username):
+        """The user (at most one) whose username is `username` in any spelling."""
+        return self.filter(canonical_username=usernames.canonical(username))
+
+    def update(self, **fields):
+        if "username" in fields and "canonical_username" not in fields:  # bulk_update passes both
+            fields.update(_username_fields(fields["username"]))
+        return super().update(**fields)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        if "username" in fields:
+            objs = list(objs)
+            for user in objs:
+                user.sync_canonical_username()
+            fields = [*fields, "canonical_username"]
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+
+def _username_fields(username):
+    if not isinstance(username, str):
+        # An SQL expression: the database cannot fold case the way Python does.
+        raise TypeError("Set usernames to plain strings, so that their canonical form can follow.")
+    return {"username": usernames.normalized(username), "canonical_username": usernames.canonical(username)}
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    def get_by_natural_key(self, username):
+        # Used by the authentication backend: a login finds the account in any spelling.
+        return self.with_username(username).get()
+
+    async def aget_by_natural_key(self, username):
+        return await self.with_username(username).aget()
+
 
 class User(AbstractUser):
+    # Kept in step with `username` by save() and by the queryset's update and bulk_update;
+    # case folding at most doubles the length of an NFKC username of 150 characters.
+    canonical_username = models.CharField(max_length=300, unique=True, editable=False)
+
+    objects = UserManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -15,6 +62,23 @@ class User(AbstractUser):
                 condition=~Q(email=""),
             )
         ]
+
+    def sync_canonical_username(self):
+        for name, value in _username_fields(self.username).items():
+            setattr(self, name, value)
+
+    def save(self, *args, **kwargs):
+        self.sync_canonical_username()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "canonical_username"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        # A form that already refused the username leaves none to compare.
+        if self.username and User.objects.with_username(self.username).exclude(pk=self.pk).exists():
+            raise ValidationError({"username": USERNAME_TAKEN})
 
 
 class LoginSession(models.Model):
