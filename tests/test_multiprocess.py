@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings
 
+from tests.conftest import delete_cache_keys, shares_the_cache
+
 pytestmark = pytest.mark.slow
 
 WORKERS = 4
@@ -124,6 +126,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    if shares_the_cache():
+        delete_cache_keys("")  # the server runs with production settings: its keys have no prefix
     server = Server(tmp_path_factory.mktemp("gunicorn"))
     server.start()
     yield server
