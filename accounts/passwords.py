@@ -44,9 +44,10 @@ def change_password(user, old_password, new_password, meta):
     except ValidationError as error:
         raise ValidationFailed({"new_password": list(error.messages)}) from None
     with transaction.atomic():
+        # The new password alone would end them; revoking first also records when and how.
+        sessions.revoke_all_sessions(user)
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        sessions.revoke_all_sessions(user)
         pair = sessions.start_session(user)
     audit.record(audit.EventType.PASSWORD_CHANGED, meta, user=user)
     return pair

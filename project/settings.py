@@ -162,9 +162,14 @@ JWT = {
     "ALGORITHM": env_choice("JWT_ALGORITHM", "HS256", ("HS256", "HS384", "HS512")),
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 86400),
+    # A session ends this long after its tokenAuth, however often it is refreshed.
+    "SESSION_MAX_LIFETIME": env_int("JWT_SESSION_MAX_LIFETIME", 30 * 24 * 3600),
     "ISSUER": env_str("JWT_ISSUER") or None,
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
 }
+
+if JWT["SESSION_MAX_LIFETIME"] < 1:
+    raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"

@@ -3,8 +3,10 @@
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.exceptions import TokenRejected
+from accounts.models import LoginSession, User
 
 BEFORE_CANONICAL_USERNAMES = [("accounts", "0001_initial")]
 
@@ -49,3 +51,24 @@ def test_existing_usernames_are_normalized_and_later_spellings_renamed(old_apps,
     output = capsys.readouterr().out
     assert f"Renamed user {created['dup']} from 'dup' to 'dup-{created['dup']}'" in output
     assert output.count("Renamed user") == 3
+
+
+def test_existing_sessions_go_on_working_until_the_password_changes(old_apps):
+    old_user = old_apps.get_model("accounts", "User").objects.create(username="alice", password="md5$salt$hash")
+    old_sessions = old_apps.get_model("accounts", "LoginSession").objects
+    live = old_sessions.create(user=old_user).pk
+    revoked = old_sessions.create(user=old_user, revoked_at=timezone.now()).pk
+
+    migrate_to_latest()
+
+    LoginSession.objects.select_related("user").get(pk=live).check_usable()
+    with pytest.raises(TokenRejected) as refused:
+        LoginSession.objects.select_related("user").get(pk=revoked).check_usable()
+    assert refused.value.reason == TokenRejected.REVOKED
+
+    user = User.objects.get(username="alice")
+    user.set_password("a new password for alice")
+    user.save()
+    with pytest.raises(TokenRejected) as refused:
+        LoginSession.objects.select_related("user").get(pk=live).check_usable()
+    assert refused.value.reason == TokenRejected.REVOKED

@@ -1,9 +1,13 @@
-"""Usernames become unique by their canonical form (accounts/usernames.py).
+"""Usernames become unique by their canonical form (accounts/usernames.py), and sessions end on a
+new password (LoginSession.check_usable).
 
 Existing usernames are stored NFKC-normalized. Where two existing accounts share a canonical form
 (`Alice` and `alice`, `ａｄｍｉｎ` and `admin`), the older account (the lower id) keeps its name and
 each later one is renamed to `<name>-<id>`, printed here so that operators can tell its owner;
 nothing else about those accounts changes.
+
+Existing sessions get the digest of their user's password hash as it is now: they go on working
+until the password changes.
 """
 
 import sys
@@ -12,6 +16,7 @@ from django.db import migrations, models
 
 import accounts.models
 from accounts import usernames
+from accounts.digests import digest
 
 BATCH_SIZE = 1000
 
@@ -45,15 +50,22 @@ def store_canonical_usernames(apps, schema_editor):
             f"\n  Renamed user {pk} from {username!r} to {new_name!r}: "
             f"another account already has that username in another spelling."
         )
-    batch = []
-    for user in users.order_by("pk").only("pk", "username").iterator(chunk_size=BATCH_SIZE):
-        user.username = usernames.normalized(user.username)
-        user.canonical_username = usernames.canonical(user.username)
-        batch.append(user)
-        if len(batch) == BATCH_SIZE:
-            users.bulk_update(batch, ["username", "canonical_username"])
-            batch = []
-    users.bulk_update(batch, ["username", "canonical_username"])
+    # In batches of ids: SQLite gives no isolation between a read in progress and writes to it.
+    last_pk = 0
+    while batch := list(users.filter(pk__gt=last_pk).order_by("pk").only("pk", "username")[:BATCH_SIZE]):
+        for user in batch:
+            user.username = usernames.normalized(user.username)
+            user.canonical_username = usernames.canonical(user.username)
+        users.bulk_update(batch, ["username", "canonical_username"])
+        last_pk = batch[-1].pk
+
+
+def record_passwords_of_sessions(apps, schema_editor):
+    alias = schema_editor.connection.alias
+    sessions = apps.get_model("accounts", "LoginSession")._base_manager.using(alias)
+    users = apps.get_model("accounts", "User")._base_manager.using(alias)
+    for pk, password in list(users.filter(login_sessions__isnull=False).distinct().values_list("pk", "password")):
+        sessions.filter(user_id=pk).update(password_digest=digest(password))
 
 
 class Migration(migrations.Migration):
@@ -79,4 +91,11 @@ class Migration(migrations.Migration):
                 ("objects", accounts.models.UserManager()),
             ],
         ),
+        migrations.AddField(
+            model_name="loginsession",
+            name="password_digest",
+            field=models.CharField(default="", max_length=64),
+            preserve_default=False,
+        ),
+        migrations.RunPython(record_passwords_of_sessions, migrations.RunPython.noop, elidable=True),
     ]
