@@ -29,8 +29,8 @@ class UserQuerySet(models.QuerySet):
             fields.update(_username_fields(fields["username"]))
         if "is_active" not in fields:
             return super().update(**fields)
-        # An update skips save(), and with it the revocation below; without this, reactivating
-        # a user deactivated this way would bring their old sessions back.
+        # An update skips save() and its revocation of an inactive user's sessions; without this,
+        # reactivating a user deactivated by an update would bring their old sessions back.
         with transaction.atomic(using=self.db):
             count = super().update(**fields)
             LoginSession.objects.using(self.db).filter(user__is_active=False).revoke()
@@ -118,6 +118,15 @@ class LoginSessionQuerySet(models.QuerySet):
     def revoke(self):
         return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
+    def still_working(self, user):
+        """The sessions of `user` that check_usable accepts."""
+        return self.filter(
+            user=user,
+            revoked_at__isnull=True,
+            created_at__gt=timezone.now() - LoginSession.max_lifetime(),
+            password_digest=LoginSession.password_digest_of(user),
+        )
+
 
 class LoginSession(models.Model):
     """One login: started by tokenAuth, rotated by each refresh, revoked as a whole.
@@ -140,14 +149,16 @@ class LoginSession(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
+    @staticmethod
+    def max_lifetime():
+        # Read on each use, so lowering the setting also ends older sessions at once.
+        return timedelta(seconds=settings.JWT["SESSION_MAX_LIFETIME"])
+
     @property
     def expires_at(self):
         """The cap: no token of the session is valid later, however often it was refreshed.
-
-        Read from the setting on each use, so lowering it also ends older sessions at once.
-        JWT times are whole seconds, hence the truncation.
-        """
-        return self.created_at.replace(microsecond=0) + timedelta(seconds=settings.JWT["SESSION_MAX_LIFETIME"])
+        (JWT times are whole seconds, hence the truncation.)"""
+        return self.created_at.replace(microsecond=0) + self.max_lifetime()
 
     @staticmethod
     def password_digest_of(user):

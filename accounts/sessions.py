@@ -8,9 +8,8 @@ LoginSession.check_usable, applied to access and refresh tokens alike.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -129,8 +128,4 @@ def revoke_all(user, meta):
 
 def revoke_all_sessions(user):
     """Revoke the sessions of `user` that still work; how many there were."""
-    started_after = timezone.now() - timedelta(seconds=settings.JWT["SESSION_MAX_LIFETIME"])
-    still_working = LoginSession.objects.filter(
-        user=user, created_at__gt=started_after, password_digest=LoginSession.password_digest_of(user)
-    )
-    return still_working.revoke()
+    return LoginSession.objects.still_working(user).revoke()

@@ -152,7 +152,7 @@ def test_the_admin_and_token_auth_share_the_per_username_count(staff):
     assert error_codes(token_auth("staff", PASSWORD, "198.51.100.99")) == ["RATE_LIMITED"]
 
 
-def test_the_admin_and_token_auth_share_the_per_address_count(staff, make_user):
+def test_the_admin_and_token_auth_share_the_per_address_count(staff):
     for number in range(5):
         refusal(Browser("192.0.2.7").log_in(f"guess{number}", "wrong"))
     assert error_codes(token_auth("staff", PASSWORD, "192.0.2.7")) == ["RATE_LIMITED"]

@@ -17,7 +17,13 @@ from accounts.models import User
 from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 from tests.test_registration import field_errors, register
 
-LOOK_ALIKES = [("raceX", "RACEX"), ("admin", "ａｄｍｉｎ"), ("Émile", "émile"), ("straße", "STRASSE"), ("ǅemal", "ǆemal")]
+LOOK_ALIKES = [
+    ("raceX", "RACEX"),
+    ("admin", "ａｄｍｉｎ"),  # fullwidth
+    ("Émile", "émile"),
+    ("straße", "STRASSE"),
+    ("ǅemal", "ǆemal"),  # a titlecase and a lowercase digraph
+]
 
 
 @pytest.mark.parametrize(("first", "second"), LOOK_ALIKES)
