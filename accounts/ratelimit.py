@@ -15,7 +15,7 @@ import ipaddress
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
-from accounts import audit
+from accounts import audit, usernames
 from accounts.exceptions import RateLimited
 
 
@@ -50,7 +50,7 @@ def check_login(username, meta):
     """One password (or one-time code) attempt, limited per client IP and per username."""
     rate = settings.LOGIN_RATE_LIMIT
     _enforce(
-        [("login:ip", _ip_key(meta), rate), ("login:username", username.casefold(), rate)],
+        [("login:ip", _ip_key(meta), rate), ("login:username", usernames.canonical(username), rate)],
         meta,
         username=username,
     )
