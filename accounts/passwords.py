@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts import audit, ratelimit, sessions, totp
+from accounts.current_password import require_current_password
 from accounts.exceptions import InvalidCredentials, ValidationFailed
 
 
@@ -33,16 +34,16 @@ def login(username, password, meta, otp=None):
 def change_password(user, old_password, new_password, meta):
     """Set a new password, end every session of the user, and start a fresh one.
 
-    The old password is checked under the login limit: whoever holds a stolen access
-    token must not be able to guess the password through here faster than at tokenAuth.
+    The old password spends the viewer's password budget (a stolen access token must not
+    guess it here faster than at tokenAuth), and is checked only once the new one passed
+    the validators, so a weak new password gets the same answer with a right or wrong old one.
     """
-    ratelimit.check_login(user.get_username(), meta)
-    if not user.check_password(old_password):
-        raise ValidationFailed({"old_password": ["Your old password was entered incorrectly."]})
+    ratelimit.check_viewer_password(user, meta)
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as error:
         raise ValidationFailed({"new_password": list(error.messages)}) from None
+    require_current_password(user, old_password, field="old_password")
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])

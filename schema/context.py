@@ -12,7 +12,7 @@ class Context(StrawberryDjangoContext):
     @cached_property
     def viewer(self):
         headers = self.request.headers
-        return authenticate(headers.get("Authorization"), headers.get("X-API-Key"))
+        return authenticate(headers.get("Authorization"), headers.get("X-API-Key"), self.meta.ip)
 
     def forget_viewer(self):
         """Sessions were just revoked: fields after this one authenticate again, so a later
