@@ -1,6 +1,6 @@
 """Logging in with a password, and changing it."""
 
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts import audit, ratelimit, sessions, totp
 from accounts.current_password import require_current_password
 from accounts.exceptions import InvalidCredentials, ValidationFailed
+from accounts.text import is_storable
 
 
 def login(username, password, meta, otp=None):
@@ -22,13 +23,28 @@ def login(username, password, meta, otp=None):
     ratelimit.check_login(username, meta)
     user = authenticate(username=username, password=password)
     if user is None:
-        audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)
+        audit.record(
+            audit.EventType.LOGIN_FAILURE, meta, user=_account_named(username), username=username, success=False
+        )
         raise InvalidCredentials()
     totp.check_second_factor(user, otp, meta)
     update_last_login(None, user)
     pair = sessions.start_session(user)
     audit.record(audit.EventType.LOGIN_SUCCESS, meta, user=user)
     return pair
+
+
+def _account_named(username):
+    """The account a failed login was aimed at, or None, so that the audit log links the attempt
+    to it. Found as ModelBackend finds it; one indexed query whether or not the account exists,
+    so the answer's timing still does not tell."""
+    if not is_storable(username):
+        return None
+    user_model = get_user_model()
+    try:
+        return user_model._default_manager.get_by_natural_key(username)
+    except user_model.DoesNotExist:
+        return None
 
 
 def change_password(user, old_password, new_password, meta):
