@@ -13,6 +13,11 @@ from project.settings import sqlite_options  # noqa: E402
 # Argon2 is deliberately slow; the suite hashes hundreds of passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# pytest-xdist workers share one Redis database: each keeps its cache keys under a prefix of its
+# own (and tests/conftest.py clears only those), so that the rate-limit and audit counters of one
+# worker's tests (the same usernames, the same 127.0.0.1) never add up with another's.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "")  # noqa: F405
+
 if os.environ.get("TEST_DATABASE_URL"):
     DATABASES = {"default": sqlite_options(dj_database_url.parse(os.environ["TEST_DATABASE_URL"]))}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

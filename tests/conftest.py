@@ -1,7 +1,8 @@
 import json
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
 from accounts.models import User
@@ -54,11 +55,24 @@ def only_error(result):
     return result["errors"][0]
 
 
+def clear_own_cache():
+    """Empty this test process's cache. On Redis, cache.clear() would empty the whole database,
+    the keys of the other pytest-xdist workers included: delete only this worker's prefix."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache) and backend.key_prefix:
+        client = backend._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=backend.make_key("*")))
+        if keys:
+            client.delete(*keys)
+    else:
+        backend.clear()
+
+
 @pytest.fixture(autouse=True)
 def clear_cache(db):
-    cache.clear()
+    clear_own_cache()
     yield
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture
