@@ -23,7 +23,9 @@ mutation($old: String!, $new: String!) { changePassword(oldPassword: $old, newPa
 """
 DISABLE = "mutation($password: String!, $code: String!) { disableTotp(password: $password, code: $code) }"
 SETUP = "mutation { setupTotp { secret } }"
-CONFIRM = "mutation($code: String!, $password: String) { confirmTotp(code: $code, password: $password) { recoveryCodes } }"
+CONFIRM = """
+mutation($code: String!, $password: String) { confirmTotp(code: $code, password: $password) { recoveryCodes } }
+"""
 CREATE_KEY = """
 mutation($name: String!, $password: String) { createApiKey(name: $name, password: $password) { secret } }
 """
