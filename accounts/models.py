@@ -202,7 +202,10 @@ class ApiKey(models.Model):
     read_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    # Where the use recorded in last_used_at came from, so the owner can spot a key used elsewhere.
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Every key expires, at most settings.API_KEY_MAX_LIFETIME after it was created.
+    expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):

@@ -1,12 +1,14 @@
 """Logging in with a password, and changing it."""
 
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts import audit, ratelimit, sessions, totp
+from accounts.current_password import require_current_password
 from accounts.exceptions import InvalidCredentials, ValidationFailed
+from accounts.text import is_storable
 
 
 def verify_login(username, password, meta, otp=None):
@@ -22,7 +24,9 @@ def verify_login(username, password, meta, otp=None):
     ratelimit.check_login(username, meta)
     user = authenticate(username=username, password=password)
     if user is None:
-        audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)
+        audit.record(
+            audit.EventType.LOGIN_FAILURE, meta, user=_account_named(username), username=username, success=False
+        )
         raise InvalidCredentials()
     totp.check_second_factor(user, otp, meta)
     return user
@@ -38,20 +42,38 @@ def login(username, password, meta, otp=None):
 
 
 def check_current_password(user, password, meta):
-    """Whether `password` is the user's, asked under the login limit: whoever holds a stolen
-    session must not be able to guess the password through this faster than by logging in."""
-    ratelimit.check_login(user.get_username(), meta)
+    """Whether `password` is the user's (the admin's password-change form), from the user's
+    password budget: a stolen admin session guesses no faster here than at tokenAuth."""
+    ratelimit.check_viewer_password(user, meta)
     return user.check_password(password)
 
 
+def _account_named(username):
+    """The account a failed login was aimed at, or None, so that the audit log links the attempt
+    to it. Found as ModelBackend finds it; one indexed query whether or not the account exists,
+    so the answer's timing still does not tell."""
+    if not is_storable(username):
+        return None
+    user_model = get_user_model()
+    try:
+        return user_model._default_manager.get_by_natural_key(username)
+    except user_model.DoesNotExist:
+        return None
+
+
 def change_password(user, old_password, new_password, meta):
-    """Set a new password, end every session of the user, and start a fresh one."""
-    if not check_current_password(user, old_password, meta):
-        raise ValidationFailed({"old_password": ["Your old password was entered incorrectly."]})
+    """Set a new password, end every session of the user, and start a fresh one.
+
+    The old password spends the viewer's password budget (a stolen access token must not
+    guess it here faster than at tokenAuth), and is checked only once the new one passed
+    the validators, so a weak new password gets the same answer with a right or wrong old one.
+    """
+    ratelimit.check_viewer_password(user, meta)
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as error:
         raise ValidationFailed({"new_password": list(error.messages)}) from None
+    require_current_password(user, old_password, field="old_password")
     with transaction.atomic():
         # The new password alone would end them; revoking first also records when and how.
         sessions.revoke_all_sessions(user)

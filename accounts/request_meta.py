@@ -22,6 +22,19 @@ class RequestMeta:
         user_agent = request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")
         return cls(ip=client_ip(request), user_agent=user_agent[:USER_AGENT_MAX_LENGTH])
 
+    @property
+    def client_key(self):
+        """The client as counters count it: its address, or for IPv6 its /64, since one subscriber
+        usually holds a whole /64."""
+        try:
+            address = ipaddress.ip_address(self.ip)
+        except ValueError:
+            # No REMOTE_ADDR (a Unix socket without a proxy): all such clients share one count.
+            return str(self.ip)
+        if address.version == 6:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+        return str(address)
+
 
 def client_ip(request):
     """REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies each appended the address they saw.

@@ -196,6 +196,17 @@ REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
 # every few minutes and many may share one address.
 TOKEN_RATE_LIMIT = env_rate("TOKEN_RATE_LIMIT", "60/m")
 
+# API keys (API.md section 6): the longest lifetime of a key, and its lifetime when none is asked for.
+API_KEY_MAX_LIFETIME = env_int("API_KEY_MAX_LIFETIME", 365 * 24 * 3600)
+if API_KEY_MAX_LIFETIME <= 0:
+    raise ImproperlyConfigured("API_KEY_MAX_LIFETIME must be a positive number of seconds.")
+
+# Audit rows one client address may add per minute for each kind of refusal (API.md section 5);
+# the first of each kind in a minute is always written.
+AUDIT_MAX_EVENTS_PER_MINUTE = env_int("AUDIT_MAX_EVENTS_PER_MINUTE", 50)
+if AUDIT_MAX_EVENTS_PER_MINUTE < 1:
+    raise ImproperlyConfigured("AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1.")
+
 # Page size of every connection when neither first nor last is given, and the most either may ask for.
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)
 GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
