@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from accounts.models import User
@@ -56,9 +56,11 @@ def only_error(result):
 
 @pytest.fixture(autouse=True)
 def clear_cache(db):
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture
