@@ -35,9 +35,11 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 class _Measure:
     """Depth and alias count of selections; each named fragment is measured once.
 
-    Depth counts nested levels of fields (`{ me { id } }` is 2) and skips introspection
-    (`__schema`, `__type`), whose shape the server fixes. An alias counts once for every
-    time its field would run, so a fragment spread twice counts its aliases twice.
+    Depth is that of the deepest field, root fields being at depth 0, as Strawberry's
+    QueryDepthLimiter, graphene's depth_limit_validator and graphql-depth-limit count it
+    (`{ me { tasks { edges { node { id } } } } }` has depth 4). Introspection fields
+    (`__schema`, `__type`), whose shape the server fixes, add nothing. An alias counts once
+    for every time its field would run, so a fragment spread twice counts its aliases twice.
     """
 
     def __init__(self, context):
@@ -50,7 +52,7 @@ class _Measure:
             if isinstance(selection, FieldNode):
                 child_depth, child_aliases = self.selections(selection.selection_set, visiting)
                 aliases += child_aliases + (1 if selection.alias else 0)
-                if not selection.name.value.startswith("__"):
+                if selection.selection_set and not selection.name.value.startswith("__"):
                     depth = max(depth, 1 + child_depth)
             elif isinstance(selection, InlineFragmentNode):
                 child_depth, child_aliases = self.selections(selection.selection_set, visiting)
@@ -79,7 +81,10 @@ def document_limits_rule(max_depth, max_aliases):
             depth, aliases = _Measure(self.context).selections(node.selection_set)
             if depth > max_depth:
                 self.report_error(
-                    GraphQLError(f"The query is {depth} levels deep; at most {max_depth} are allowed.", node)
+                    GraphQLError(
+                        f"The query has depth {depth} (root fields are at depth 0); at most {max_depth} is allowed.",
+                        node,
+                    )
                 )
             if aliases > max_aliases:
                 self.report_error(

@@ -55,18 +55,20 @@ def test_cyclic_fragments_are_refused(gql):
 @pytest.mark.parametrize(
     ("query", "depth"),
     [
-        ("{ me { id } }", 2),
-        ("{ node(id: \"x\") { ... on User { id } } }", 2),
-        ("{ ...Me } fragment Me on Query { me { ...Name } } fragment Name on User { username }", 2),
+        ("{ me { id } }", 1),
+        ("{ me { tasks { edges { node { id } } } } }", 4),
+        ("{ node(id: \"x\") { ... on User { id } } }", 1),
+        ("{ ...Me } fragment Me on Query { me { ...Name } } fragment Name on User { username }", 1),
+        ("{ me { __typename tasks { totalCount } } }", 2),
     ],
 )
-def test_depth_is_counted_through_fragments_and_refused_just_over_the_limit(gql, query, depth):
+def test_depth_counts_root_fields_as_zero_through_fragments_and_is_refused_just_over_the_limit(gql, query, depth):
     with override_settings(GRAPHQL_MAX_DEPTH=depth):
         assert "GRAPHQL_VALIDATION_FAILED" not in error_codes(gql.execute(query))
     with override_settings(GRAPHQL_MAX_DEPTH=depth - 1):
         error = only_error(gql.execute(query))
         assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-        assert f"{depth} levels deep" in error["message"]
+        assert f"has depth {depth} " in error["message"]
 
 
 def test_introspection_does_not_count_towards_depth(gql):
@@ -145,15 +147,45 @@ def test_graphiql_can_be_turned_on(client):
     assert b"graphiql" in response.content.lower()
 
 
-def test_the_default_depth_limit_is_ten_levels(client_for, alice):
-    ten_levels = "{ me { tasks { edges { node { owner { tasks { edges { node { owner { id } } } } } } } } } }"
-    eleven = ten_levels.replace("owner { id }", "owner { tasks { totalCount } }")
+# (type, field) from the root down: field number n is at depth n.
+TEN_LEVELS = [
+    ("Query", "me"), ("User", "tasks"), ("TaskConnection", "edges"), ("TaskEdge", "node"), ("Task", "owner"),
+    ("User", "tasks"), ("TaskConnection", "edges"), ("TaskEdge", "node"), ("Task", "owner"), ("User", "tasks"),
+]  # fmt: skip
+AT_DEPTH_10 = "totalCount"
+AT_DEPTH_11 = "edges { cursor }"
+
+
+def nested_fields(leaf):
+    selection = leaf
+    for _, field in reversed(TEN_LEVELS):
+        selection = f"{field} {{ {selection} }}"
+    return f"{{ {selection} }}"
+
+
+def nested_inline_fragments(leaf):
+    selection = leaf
+    for parent_type, field in reversed(TEN_LEVELS):
+        selection = f"... on {parent_type} {{ {field} {{ {selection} }} }}"
+    return f"{{ {selection} }}"
+
+
+def nested_named_fragments(leaf):
+    fragments = [
+        f"fragment F{level} on {parent_type} {{ {field} {{ {f'...F{level + 1}' if level < 9 else leaf} }} }}"
+        for level, (parent_type, field) in enumerate(TEN_LEVELS)
+    ]
+    return "{ ...F0 } " + " ".join(fragments)
+
+
+@pytest.mark.parametrize("shape", [nested_fields, nested_inline_fragments, nested_named_fragments])
+def test_the_default_depth_limit_allows_a_field_at_depth_ten_and_refuses_eleven(client_for, alice, shape):
     viewer = client_for(alice)
-    assert "errors" not in viewer.execute(ten_levels)
-    error = only_error(viewer.execute(eleven))
+    assert viewer.execute(shape(AT_DEPTH_10)) == {"data": {"me": {"tasks": {"edges": []}}}}
+    error = only_error(viewer.execute(shape(AT_DEPTH_11)))
     assert (error["extensions"]["code"], error["message"]) == (
         "GRAPHQL_VALIDATION_FAILED",
-        "The query is 11 levels deep; at most 10 are allowed.",
+        "The query has depth 11 (root fields are at depth 0); at most 10 is allowed.",
     )
 
 
