@@ -181,6 +181,8 @@ GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+# Field selections written in a document (a fragment's counted once); GraphiQL's introspection has about 70.
+GRAPHQL_MAX_FIELDS = env_int("GRAPHQL_MAX_FIELDS", 200)
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
 
 # Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the RATELIMIT_USE_CACHE cache.
