@@ -5,7 +5,8 @@ test's override_settings both take effect. One extension owns the whole validati
 the cap on field selections (first, since it spares the expensive rules), then
 graphql-core's rules, Strawberry's own two, the depth and alias limits and, unless
 enabled, the ban on introspection; all of them with "did you mean" suggestions hidden
-outside DEBUG. Parsing and validation results are cached, like Strawberry's ParserCache
+outside DEBUG. A valid document then meets the node limit (schema.node_count), whose
+shape is cached with the document and whose count takes each request's variables. Parsing and validation results are cached, like Strawberry's ParserCache
 and ValidationCache, which this replaces.
 
 The depth and alias rules are written here rather than taken from Strawberry
@@ -25,12 +26,16 @@ from graphql import (
     InlineFragmentNode,
     NoSchemaIntrospectionCustomRule,
     ValidationRule,
+    get_variable_values,
     parse,
     validate,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from schema.errors import GRAPHQL_VALIDATION_FAILED
+from schema.node_count import NodeCount
 
 
 class _Measure:
@@ -136,6 +141,37 @@ _cached_parse = lru_cache(maxsize=256)(_parse)
 _cached_validate = lru_cache(maxsize=256)(_validate)
 
 
+@lru_cache(maxsize=256)
+def _cached_node_count(schema, query, max_tokens, operation_name):
+    # Keyed by the text (hashed once and kept by Python), not the document, whose hash walks it all.
+    return NodeCount(schema, _cached_parse(query, max_tokens), operation_name)
+
+
+def _node_limit_errors(context):
+    """The node limit's refusal of a valid document with this request's variables, or none."""
+    schema = context.schema._schema
+    if _cacheable(context.query):
+        shape = _cached_node_count(schema, context.query, settings.GRAPHQL_MAX_TOKENS, context.operation_name)
+    else:
+        shape = NodeCount(schema, context.graphql_document, context.operation_name)
+    variables = {}
+    if shape.variables:
+        coerced = get_variable_values(schema, shape.variable_definitions(), context.variables or {})
+        if isinstance(coerced, list):
+            return []  # execution reports these errors, and nothing runs
+        variables = coerced.coerced
+    nodes, max_nodes = shape.count(variables), settings.GRAPHQL_MAX_NODES
+    if nodes <= max_nodes:
+        return []
+    return [
+        GraphQLError(
+            f"The query may return {nodes} nodes; at most {max_nodes} are allowed.",
+            shape.operation,
+            extensions={"code": GRAPHQL_VALIDATION_FAILED, "nodeCount": nodes, "maxNodes": max_nodes},
+        )
+    ]
+
+
 def _cacheable(query):
     return len(query) <= CACHED_QUERY_LENGTH
 
@@ -164,10 +200,10 @@ class DocumentLimits(SchemaExtension):
         if not settings.GRAPHQL_INTROSPECTION:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
         validate_document = _cached_validate if _cacheable(context.query) else _validate
-        # Setting the errors here tells Strawberry that validation has run.
+        # Setting the errors here tells Strawberry that validation has run; any error stops execution.
         context.pre_execution_errors = list(
             validate_document(
                 context.schema._schema, context.graphql_document, rules, not settings.DEBUG, settings.GRAPHQL_MAX_FIELDS
             )
-        )
+        ) or _node_limit_errors(context)
         yield
