@@ -186,6 +186,8 @@ GRAPHQL_MAX_FIELDS = env_int("GRAPHQL_MAX_FIELDS", 200)
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
 # Nodes an operation may return, counted before it runs (API.md section 14).
 GRAPHQL_MAX_NODES = env_int("GRAPHQL_MAX_NODES", 10_000)
+# About the bytes of JSON one answer may hold (schema.execution counts them as leaves complete).
+GRAPHQL_MAX_RESPONSE_BYTES = env_int("GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000)
 
 # Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the RATELIMIT_USE_CACHE cache.
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
