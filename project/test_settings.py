@@ -13,6 +13,12 @@ from project.settings import sqlite_options  # noqa: E402
 # Argon2 is deliberately slow; the suite hashes hundreds of passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+if REDIS_URL:  # noqa: F405
+    # pytest-xdist's workers share one Redis database: each keeps to keys of its own, and
+    # tests/conftest.py clears only those (FLUSHDB would wipe another worker's counters mid-test).
+    for cache in CACHES.values():  # noqa: F405
+        cache["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "tests")
+
 if os.environ.get("TEST_DATABASE_URL"):
     DATABASES = {"default": sqlite_options(dj_database_url.parse(os.environ["TEST_DATABASE_URL"]))}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

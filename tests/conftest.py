@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
 from accounts.models import User
@@ -54,13 +55,24 @@ def only_error(result):
     return result["errors"][0]
 
 
+def clear(cache):
+    """Empty a cache; in Redis, of this test process's keys only (project/test_settings.py)."""
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("*")))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def clear_cache(db):
     for cache in caches.all():
-        cache.clear()
+        clear(cache)
     yield
     for cache in caches.all():
-        cache.clear()
+        clear(cache)
 
 
 @pytest.fixture
