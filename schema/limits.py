@@ -111,7 +111,7 @@ def _parse(query, max_tokens):
 
 
 def _field_count(document):
-    """Field selections written in the document; a fragment's count once, where it is defined."""
+    """Field selections written in the document; a fragment's fields count once, where it is defined."""
     count = 0
     pending = [definition.selection_set for definition in document.definitions if hasattr(definition, "selection_set")]
     while pending:
