@@ -36,7 +36,8 @@ class CounterDatabaseCache(DatabaseCache):
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
-        table, cache_key, value, expires = map(connection.ops.quote_name, (self._table, "cache_key", "value", "expires"))
+        quote_name = connection.ops.quote_name
+        table, cache_key, value, expires = map(quote_name, (self._table, "cache_key", "value", "expires"))
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
         with transaction.atomic(using=db), connection.cursor() as cursor:

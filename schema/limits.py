@@ -6,8 +6,9 @@ the cap on field selections (first, since it spares the expensive rules), then
 graphql-core's rules, Strawberry's own two, the depth and alias limits and, unless
 enabled, the ban on introspection; all of them with "did you mean" suggestions hidden
 outside DEBUG. A valid document then meets the node limit (schema.node_count), whose
-shape is cached with the document and whose count takes each request's variables. Parsing and validation results are cached, like Strawberry's ParserCache
-and ValidationCache, which this replaces.
+shape is cached with the document and whose count takes each request's variables.
+Parsing and validation results are cached, like Strawberry's ParserCache and
+ValidationCache, which this replaces.
 
 The depth and alias rules are written here rather than taken from Strawberry
 (QueryDepthLimiter, MaxAliasesLimiter): those walk every fragment spread again each time it

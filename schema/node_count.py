@@ -63,12 +63,12 @@ class NodeCount:
         self.schema = schema
         self.variables = set()
         self.operation = get_operation_ast(document, operation_name)
-        definitions = [definition for definition in document.definitions if isinstance(definition, FragmentDefinitionNode)]
         self.fragments = {
             definition.name.value: self._terms(
                 definition.selection_set, schema.get_type(definition.type_condition.name.value)
             )
-            for definition in definitions
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
         }
         root_type = schema.get_root_type(self.operation.operation) if self.operation else None
         self.terms = self._terms(self.operation.selection_set, root_type) if root_type else ()
@@ -90,11 +90,10 @@ class NodeCount:
                     terms.append(_Connection(first, last, inside))
                 else:
                     terms.extend(inside)
-            else:
+            else:  # an inline fragment
                 condition = selection.type_condition
-                terms.extend(
-                    self._terms(selection.selection_set, self.schema.get_type(condition.name.value) if condition else parent_type)
-                )
+                fragment_type = self.schema.get_type(condition.name.value) if condition else parent_type
+                terms.extend(self._terms(selection.selection_set, fragment_type))
         return tuple(terms)
 
     def variable_definitions(self):

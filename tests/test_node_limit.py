@@ -18,7 +18,9 @@ REVIEWERS_DOCUMENT = (
     "{a:tasks(first:100){edges{node{" + TASK + " owner{tasks(first:100){edges{node{" + TASK + "}}}}}}}"
     "b:tasks(first:100){edges{node{" + TASK + " owner{tasks(first:100){edges{node{" + TASK + "}}}}}}}}"
 )
-NESTED = "query ($outer: Int, $inner: Int) { tasks(first: $outer) { edges { node { owner { tasks(first: $inner) { totalCount } } } } } }"
+NESTED = """
+query ($outer: Int, $inner: Int) { tasks(first: $outer) { edges { node { owner { tasks(first: $inner) { totalCount } } } } } }
+"""
 
 
 @pytest.fixture
@@ -68,7 +70,8 @@ def test_connections_without_first_or_last_count_the_default_page_size(viewer):
 
 
 def test_last_counts_like_first(viewer):
-    error = refusal(viewer.execute("{ tasks(last: 100) { edges { node { owner { tasks(last: 100) { totalCount } } } } } }"))
+    query = "{ tasks(last: 100) { edges { node { owner { tasks(last: 100) { totalCount } } } } } }"
+    error = refusal(viewer.execute(query))
     assert error["extensions"]["nodeCount"] == 10_100
 
 
@@ -93,7 +96,9 @@ def test_a_negative_page_size_does_not_buy_room_for_another(viewer):
 
 def test_users_and_audit_events_are_connections_too(client_for, make_user):
     root = client_for(make_user("root", is_staff=True, is_superuser=True))
-    query = "{ users(first: 100) { edges { node { tasks(first: 100) { totalCount } } } } auditEvents(first: 1) { totalCount } }"
+    query = """
+    { users(first: 100) { edges { node { tasks(first: 100) { totalCount } } } } auditEvents(first: 1) { totalCount } }
+    """
     assert refusal(root.execute(query))["extensions"]["nodeCount"] == 10_101
 
 

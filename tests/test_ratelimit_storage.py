@@ -163,7 +163,10 @@ def test_a_redis_that_never_evicts_passes(redis_policy):
 
 @pytest.mark.parametrize(
     ("failure", "issue"),
-    [(redis.ResponseError("unknown command 'CONFIG'"), "accounts.W001"), (redis.ConnectionError("refused"), "accounts.W002")],
+    [
+        (redis.ResponseError("unknown command 'CONFIG'"), "accounts.W001"),
+        (redis.ConnectionError("refused"), "accounts.W002"),
+    ],
 )
 def test_a_redis_that_hides_its_policy_gets_a_warning_not_a_refusal(redis_policy, capsys, failure, issue):
     redis_policy(failure)
