@@ -1,4 +1,4 @@
-"""The database cache for rate-limit counters: a counter lives exactly until its window ends."""
+"""The database cache for rate-limit counters: a counter lives until it expires, a few seconds after its window."""
 
 import base64
 import pickle
