@@ -59,8 +59,7 @@ def authenticate_access_token(raw_token):
         raise TokenRejected(TokenRejected.INVALID) from None
     if str(session.user_id) != claims["user_id"]:
         raise TokenRejected(TokenRejected.INVALID)
-    if session.is_revoked or not session.user.is_active:
-        raise TokenRejected(TokenRejected.REVOKED)
+    session.check_usable()
     return Viewer(user=session.user, session_id=session.id)
 
 

@@ -19,7 +19,7 @@ from django.core.cache import caches
 from django_ratelimit import ALL
 from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
-from accounts import audit
+from accounts import audit, usernames
 from accounts.exceptions import RateLimited
 
 
@@ -70,7 +70,7 @@ def check_login(username, meta):
     """One password (or one-time code) attempt, limited per client IP and per username."""
     rate = settings.LOGIN_RATE_LIMIT
     _enforce(
-        [("login:ip", _ip_key(meta), rate), ("login:username", username.casefold(), rate)],
+        [("login:ip", _ip_key(meta), rate), ("login:username", usernames.canonical(username), rate)],
         meta,
         username=username,
     )

@@ -1,8 +1,8 @@
 import json
 
 import pytest
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.test import Client
 
 from accounts.models import User
@@ -55,24 +55,33 @@ def only_error(result):
     return result["errors"][0]
 
 
-def clear(cache):
-    """Empty a cache; in Redis, of this test process's keys only (project/test_settings.py)."""
-    if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(write=True)
-        keys = list(client.scan_iter(match=cache.make_key("*")))
-        if keys:
-            client.delete(*keys)
+def shares_the_cache():
+    """Whether other test processes use this cache too: Redis under parallel workers, where each
+    worker's keys carry its own prefix (project/test_settings.py)."""
+    return bool(settings.CACHES["default"].get("KEY_PREFIX"))
+
+
+def delete_cache_keys(prefix):
+    """Delete the keys made under `prefix` ("" for none) in the shared Redis cache."""
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
+def clear_own_cache():
+    """Empty the default cache and the rate-limit counters' (both in the one Redis, when it is shared)."""
+    if shares_the_cache():
+        delete_cache_keys(settings.CACHES["default"]["KEY_PREFIX"])
     else:
-        cache.clear()
+        for each in caches.all():
+            each.clear()
 
 
 @pytest.fixture(autouse=True)
 def clear_cache(db):
-    for cache in caches.all():
-        clear(cache)
+    clear_own_cache()
     yield
-    for cache in caches.all():
-        clear(cache)
+    clear_own_cache()
 
 
 @pytest.fixture

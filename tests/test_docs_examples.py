@@ -184,4 +184,25 @@ def test_every_documented_operation_runs_as_documented(db):
     assert docs.data(panel, "WhoAmI") == {"me": {"username": "root"}}
     assert docs.data(anonymous, "SignOut", refresh=renewed["refresh"])["revokeToken"]["revoked"] is True
 
+    # docs/clients/apollo.md, codegen.md, relay.md: what the example clients send, from an
+    # address of their own (the logins above used up this minute's five from 127.0.0.1).
+    User.objects.create_user("dana", "dana@example.com", PASSWORD)
+    from_elsewhere = GraphQLClient()
+    from_elsewhere.headers = {"REMOTE_ADDR": "192.0.2.10"}
+    relay_login = docs.data(from_elsewhere, "accountLoginMutation", username="dana", password=PASSWORD)["tokenAuth"]
+    assert relay_login["user"] == {"username": "dana"}
+    renewed = docs.data(from_elsewhere, "environmentRefreshMutation", refresh=relay_login["refresh"])["refreshToken"]
+    renewed = docs.data(from_elsewhere, "RefreshToken", refresh=renewed["refresh"])["refreshToken"]
+    dana = GraphQLClient().authenticate(renewed["access"])
+    for title in ("first", "second", "third"):
+        assert docs.data(dana, "AddTask", input={"title": title})["createTask"]["title"] == title
+    page = docs.data(dana, "Tasks", first=2)["tasks"]
+    assert [edge["node"]["title"] for edge in page["edges"]] == ["third", "second"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    last = docs.data(dana, "Tasks", first=2, after=page["pageInfo"]["endCursor"])["tasks"]
+    assert [edge["node"]["title"] for edge in last["edges"]] == ["first"]
+    relay_page = docs.data(dana, "TaskListPaginationQuery", cursor=page["pageInfo"]["endCursor"])["tasks"]
+    assert [edge["node"]["title"] for edge in relay_page["edges"]] == ["first"]
+    assert relay_page["pageInfo"]["hasNextPage"] is False
+
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"
