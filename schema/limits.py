@@ -6,7 +6,7 @@ the cap on field selections (first, since it spares the expensive rules), then
 graphql-core's rules, Strawberry's own two, the depth and alias limits and, unless
 enabled, the ban on introspection; all of them with "did you mean" suggestions hidden
 outside DEBUG. A valid document then meets the node limit (schema.node_count), whose
-shape is cached with the document and whose count takes each request's variables.
+shape is cached with the document's validation and whose count takes each request's variables.
 Parsing and validation results are cached, like Strawberry's ParserCache and
 ValidationCache, which this replaces.
 
@@ -124,50 +124,43 @@ def _field_count(document):
 
 
 def _validate(schema, document, rules, hide_suggestions, max_fields):
+    """(the document's validation errors, and for a valid document its NodeCount)."""
     # graphql-core's OverlappingFieldsCanBeMergedRule compares fields pairwise: 490 copies of
     # `me { id }` (within the token limit) cost it a second. Counting them first costs well
     # under a millisecond, so such documents are refused before any rule runs.
     fields = _field_count(document)
     if fields > max_fields:
-        return (GraphQLError(f"The document selects {fields} fields; at most {max_fields} are allowed."),)
+        return (GraphQLError(f"The document selects {fields} fields; at most {max_fields} are allowed."),), None
     # A literal a scalar refuses (a DateTime that is not one) carries the scalar's
     # exception; dropped, so the error reads as the client's mistake, not the server's.
-    return tuple(
+    errors = tuple(
         GraphQLError(error.message, error.nodes, extensions=error.extensions)
         for error in validate(schema, document, rules, hide_suggestions=hide_suggestions)
     )
+    return errors, None if errors else NodeCount(schema, document)
 
 
 _cached_parse = lru_cache(maxsize=256)(_parse)
 _cached_validate = lru_cache(maxsize=256)(_validate)
 
 
-@lru_cache(maxsize=256)
-def _cached_node_count(schema, query, max_tokens, operation_name):
-    # Keyed by the text (hashed once and kept by Python), not the document, whose hash walks it all.
-    return NodeCount(schema, _cached_parse(query, max_tokens), operation_name)
-
-
-def _node_limit_errors(context):
-    """The node limit's refusal of a valid document with this request's variables, or none."""
+def _node_limit_errors(context, node_count):
+    """The node limit's refusal of the operation with this request's variables, or none."""
     schema = context.schema._schema
-    if _cacheable(context.query):
-        shape = _cached_node_count(schema, context.query, settings.GRAPHQL_MAX_TOKENS, context.operation_name)
-    else:
-        shape = NodeCount(schema, context.graphql_document, context.operation_name)
+    operation = node_count.operation(context.operation_name)
     variables = {}
-    if shape.variables:
-        coerced = get_variable_values(schema, shape.variable_definitions(), context.variables or {})
+    if node_count.variables:
+        coerced = get_variable_values(schema, node_count.variable_definitions(operation), context.variables or {})
         if isinstance(coerced, list):
             return []  # execution reports these errors, and nothing runs
         variables = coerced.coerced
-    nodes, max_nodes = shape.count(variables), settings.GRAPHQL_MAX_NODES
+    nodes, max_nodes = node_count.count(operation, variables), settings.GRAPHQL_MAX_NODES
     if nodes <= max_nodes:
         return []
     return [
         GraphQLError(
             f"The query may return {nodes} nodes; at most {max_nodes} are allowed.",
-            shape.operation,
+            operation,
             extensions={"code": GRAPHQL_VALIDATION_FAILED, "nodeCount": nodes, "maxNodes": max_nodes},
         )
     ]
@@ -201,10 +194,9 @@ class DocumentLimits(SchemaExtension):
         if not settings.GRAPHQL_INTROSPECTION:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
         validate_document = _cached_validate if _cacheable(context.query) else _validate
+        errors, node_count = validate_document(
+            context.schema._schema, context.graphql_document, rules, not settings.DEBUG, settings.GRAPHQL_MAX_FIELDS
+        )
         # Setting the errors here tells Strawberry that validation has run; any error stops execution.
-        context.pre_execution_errors = list(
-            validate_document(
-                context.schema._schema, context.graphql_document, rules, not settings.DEBUG, settings.GRAPHQL_MAX_FIELDS
-            )
-        ) or _node_limit_errors(context)
+        context.pre_execution_errors = list(errors) or _node_limit_errors(context, node_count)
         yield

@@ -5,10 +5,11 @@ neither is given) and that of every connection around it, summed, as GitHub coun
 `tasks(first: 100) { edges { node { owner { tasks(first: 100) { ... } } } } }` may return
 100 + 100 × 100 nodes. Connections under @skip or @include count all the same.
 
-The count depends on the variables, so it is worked out in two steps. NodeCount walks the
-operation once per document (schema.limits caches it) and keeps only what the count needs: a
-tree of the connection fields with their page sizes as written, a literal or a variable.
-`count(variables)` then puts each request's values in; that costs a few microseconds.
+The count depends on the variables, so it is worked out in two steps. NodeCount walks a valid
+document once (schema.limits keeps it with the document's validation) and keeps only what the
+count needs: for each operation and fragment, a tree of the connection fields with their page
+sizes as written, a literal or a variable. `count(operation, variables)` then puts each
+request's values in; that costs a few microseconds.
 
 A named fragment's connections are kept once, and their count is worked out once per request
 however often it is spread: a connection's count inside a fragment is proportional to the
@@ -23,6 +24,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     IntValueNode,
+    OperationDefinitionNode,
     VariableNode,
     get_named_type,
     get_operation_ast,
@@ -57,12 +59,12 @@ def _page_size_as_written(field_node, name):
 
 
 class NodeCount:
-    """The node count of one operation of a valid document, as a function of its variables."""
+    """The node counts of a valid document's operations, as functions of their variables."""
 
-    def __init__(self, schema, document, operation_name):
+    def __init__(self, schema, document):
         self.schema = schema
-        self.variables = set()
-        self.operation = get_operation_ast(document, operation_name)
+        self.document = document
+        self.variables = set()  # those that give a page size, anywhere in the document
         self.fragments = {
             definition.name.value: self._terms(
                 definition.selection_set, schema.get_type(definition.type_condition.name.value)
@@ -70,8 +72,11 @@ class NodeCount:
             for definition in document.definitions
             if isinstance(definition, FragmentDefinitionNode)
         }
-        root_type = schema.get_root_type(self.operation.operation) if self.operation else None
-        self.terms = self._terms(self.operation.selection_set, root_type) if root_type else ()
+        self.operations = {
+            id(definition): self._terms(definition.selection_set, schema.get_root_type(definition.operation))
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+        }
 
     def _terms(self, selection_set, parent_type):
         """The connections and spreads of a selection, looking through plain fields and inline fragments."""
@@ -96,16 +101,20 @@ class NodeCount:
                 terms.extend(self._terms(selection.selection_set, fragment_type))
         return tuple(terms)
 
-    def variable_definitions(self):
+    def operation(self, operation_name):
+        """The operation a request with this operationName runs, as graphql-core picks it."""
+        return get_operation_ast(self.document, operation_name)
+
+    def variable_definitions(self, operation):
         """The operation's definitions of the variables page sizes are given by: only these need coercing."""
         return [
             definition
-            for definition in self.operation.variable_definitions or ()
+            for definition in operation.variable_definitions or ()
             if definition.variable.name.value in self.variables
         ]
 
-    def count(self, variables):
-        """The node count with these coerced variable values."""
+    def count(self, operation, variables):
+        """The operation's node count with these coerced variable values."""
         per_fragment = {}
 
         def page_size(size):
@@ -127,4 +136,4 @@ class NodeCount:
                     nodes += size * (1 + total(term.inside))
             return nodes
 
-        return total(self.terms)
+        return total(self.operations[id(operation)])
