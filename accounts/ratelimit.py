@@ -1,18 +1,22 @@
 """Rate limits on the public mutations (API.md sections 4 and 5), counted in Django's cache.
 
-Counting is django-ratelimit's: a fixed window per key, cache.add then cache.incr, so the
-count lives wherever the default cache does (the database cache, or Redis with REDIS_URL)
-and every gunicorn worker sees the same number. Both backends increment atomically
-(Redis INCR; project.cache.AtomicDatabaseCache locks the row). Windows follow time.time(),
-which tests move with time-machine instead of sleeping.
+Counting is django-ratelimit's: a fixed window per key, cache.add then cache.incr, in the
+cache settings.RATELIMIT_USE_CACHE names (a table of the database, or Redis with REDIS_URL),
+so every gunicorn worker sees the same number. That cache keeps each counter until its
+window ends, however many others exist (project.cache.CounterDatabaseCache; for Redis a
+maxmemory-policy of noeviction, accounts.checks), and both backends increment atomically.
+Windows follow time.time(), which tests move with time-machine instead of sleeping.
 
 Each call counts one attempt, and the callers call once per field execution, so fifty
 aliased tokenAuth fields in one document are fifty attempts.
 """
 
+import time
 
 from django.conf import settings
-from django_ratelimit.core import get_usage
+from django.core.cache import caches
+from django_ratelimit import ALL
+from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
 from accounts import audit, usernames
 from accounts.exceptions import RateLimited
@@ -24,16 +28,30 @@ def _count_attempt(scope, value, rate):
     return get_usage(None, group=scope, key=lambda group, request: value, rate=rate, increment=True)
 
 
-def _enforce(limits, meta, username="", user=None):
-    """Count an attempt against each (scope, value, rate); RateLimited if any is over.
+def _seconds_limited(scope, value, rate):
+    """How long `value` stays refused under `scope` (0 if it is not), read without creating its counter."""
+    # get_usage would create the counter (cache.add) even without counting; its key is django-ratelimit's.
+    limit, period = _split_rate(rate)
+    window = _get_window(value, period)
+    count = caches[settings.RATELIMIT_USE_CACHE].get(_make_cache_key(scope, window, rate, value, ALL), 0)
+    return window - int(time.time()) if count >= limit else 0
 
-    The refusal is audited for `user` when a viewer made the attempt, else for the username given.
+
+def _enforce(limits, meta, username="", user=None):
+    """Count an attempt against each (scope, value, rate) in turn; RateLimited at the first that is over.
+
+    The limits after a refusing one are not counted: the attempt never reached them, and
+    counting would let refused requests create counters at will (one per made-up username).
+    They are only read, so that retryAfter waits for every limit a retry would meet. The refusal
+    is audited for `user` when a viewer made the attempt, else for the username given.
     """
-    exceeded = [usage for usage in (_count_attempt(*limit) for limit in limits) if usage["should_limit"]]
-    if exceeded:
-        audit.record(audit.EventType.RATE_LIMITED, meta, user=user, username=username, success=False)
-        # A window's last second still belongs to it: the next window starts one second later.
-        raise RateLimited(retry_after=max(1, max(usage["time_left"] for usage in exceeded) + 1))
+    for position, limit in enumerate(limits):
+        usage = _count_attempt(*limit)
+        if usage["should_limit"]:
+            audit.record(audit.EventType.RATE_LIMITED, meta, user=user, username=username, success=False)
+            waits = [usage["time_left"], *(_seconds_limited(*later) for later in limits[position + 1 :])]
+            # A window's last second still belongs to it: the next window starts one second later.
+            raise RateLimited(retry_after=max(1, max(waits) + 1))
 
 
 def _password_budget(username):

@@ -102,22 +102,28 @@ DATABASES = {
     )
 }
 
+# Rate-limit counters (accounts.ratelimit) have a cache of their own, which never drops a counter
+# before its window ends; the default cache is for things that may be evicted.
+RATELIMIT_USE_CACHE = "ratelimit"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # Redis itself must not evict them: its maxmemory-policy must be noeviction (accounts.checks).
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+        alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        for alias in ("default", RATELIMIT_USE_CACHE)
     }
 else:
     # The database cache is shared by every process that uses the same database,
     # so rate limits hold across gunicorn workers without extra services.
     CACHES = {
         "default": {
-            "BACKEND": "project.cache.AtomicDatabaseCache",
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "cache_table",
-        }
+        },
+        RATELIMIT_USE_CACHE: {
+            "BACKEND": "project.cache.CounterDatabaseCache",
+            "LOCATION": "ratelimit_counters",
+        },
     }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -187,9 +193,15 @@ GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+# Field selections written in a document (a fragment's counted once); GraphiQL's introspection has about 70.
+GRAPHQL_MAX_FIELDS = env_int("GRAPHQL_MAX_FIELDS", 200)
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
+# Nodes an operation may return, counted before it runs (API.md section 14).
+GRAPHQL_MAX_NODES = env_int("GRAPHQL_MAX_NODES", 10_000)
+# About the bytes of JSON one answer may hold (schema.execution counts them as leaves complete).
+GRAPHQL_MAX_RESPONSE_BYTES = env_int("GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000)
 
-# Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the default cache.
+# Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the RATELIMIT_USE_CACHE cache.
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
 REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
 # refreshToken and revokeToken calls per client IP: generous, since every client refreshes

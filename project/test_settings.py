@@ -24,4 +24,5 @@ if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
     # Parallel workers share the one Redis database they are given: each keeps to its own keys
     # (tests/conftest.py clears only those), so one worker's rate-limit counts never reach, nor
     # get wiped under, another's tests.
-    CACHES["default"]["KEY_PREFIX"] = os.environ["PYTEST_XDIST_WORKER"]  # noqa: F405
+    for alias in CACHES:  # noqa: F405 (the default cache and the rate-limit counters')
+        CACHES[alias]["KEY_PREFIX"] = os.environ["PYTEST_XDIST_WORKER"]  # noqa: F405

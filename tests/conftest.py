@@ -2,7 +2,7 @@ import json
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from accounts.models import User
@@ -69,10 +69,12 @@ def delete_cache_keys(prefix):
 
 
 def clear_own_cache():
+    """Empty the default cache and the rate-limit counters' (both in the one Redis, when it is shared)."""
     if shares_the_cache():
         delete_cache_keys(settings.CACHES["default"]["KEY_PREFIX"])
     else:
-        cache.clear()
+        for each in caches.all():
+            each.clear()
 
 
 @pytest.fixture(autouse=True)
