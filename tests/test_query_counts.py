@@ -1,5 +1,7 @@
 """SQL per request does not grow with the page size, and the viewer's codenames load once."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -71,8 +73,13 @@ def test_a_page_of_100_users_costs_what_a_page_of_1_costs(owners, make_user, gra
     assert User.objects.count() > 100
 
 
-def test_the_owner_reads_one_task_with_two_queries(owners, client_for):
-    """The viewer (session and user) and the task with its owner; no codename query for one's own task."""
+def test_the_owner_reads_one_task_with_three_queries(owners, client_for):
+    """The viewer (session and user), their codenames, and the task with its owner.
+
+    The codenames are read before the task even for its owner: deciding who may see the task
+    first, and reading it with that rule, is what makes a hidden task cost what a missing one
+    costs (test_a_hidden_task_and_a_missing_one_cost_the_same_queries).
+    """
     task = Task.objects.filter(owner=owners[0]).first()
     client = client_for(owners[0])
     with CaptureQueriesContext(connection) as captured:
@@ -81,7 +88,7 @@ def test_the_owner_reads_one_task_with_two_queries(owners, client_for):
             {"id": to_global_id("Task", task.pk)},
         )
     assert result["data"]["task"]["owner"]["email"] == owners[0].email
-    assert len(captured.captured_queries) == 2
+    assert len(captured.captured_queries) == 3
 
 
 def test_roles_and_two_factor_state_of_100_users_cost_what_1_costs(make_user, client_for):
@@ -90,3 +97,38 @@ def test_roles_and_two_factor_state_of_100_users_cost_what_1_costs(make_user, cl
     client = client_for(make_user("staff", is_staff=True))
     one, hundred = queries_for(client, USERS_WITH_ROLES, 1), queries_for(client, USERS_WITH_ROLES, 100)
     assert len(one) == len(hundred) == 3, hundred  # viewer, page, roles of the page
+
+
+def test_a_hidden_task_and_a_missing_one_cost_the_same_queries(owners, client_for):
+    """NOT_FOUND must not tell by its timing whether the task exists: both do the same work."""
+    client = client_for(owners[0])
+    hidden = Task.objects.filter(owner=owners[1]).first()
+    missing = Task.objects.order_by("-pk").first().pk + 1
+
+    def queries_for_task(pk):
+        with CaptureQueriesContext(connection) as captured:
+            result = client.execute("query($id: ID!) { task(id: $id) { title } }", {"id": to_global_id("Task", pk)})
+        assert result["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        return [re.sub(r"\b\d+\b", "N", query["sql"]) for query in captured.captured_queries]
+
+    assert queries_for_task(hidden.pk) == queries_for_task(missing)
+
+
+@pytest.mark.parametrize("order", ["TITLE", "CREATED_AT"])
+@pytest.mark.parametrize("direction", ["first", "last"])
+def test_a_page_after_a_cursor_costs_one_query(owners, client_for, order, direction):
+    """The cursor holds only its row's id; the row's ordering values are read inside the page's query."""
+    document = f"""
+    query($cursor: String) {{
+      tasks({direction}: 10, {"after" if direction == "first" else "before"}: $cursor,
+            orderBy: {{field: {order}, direction: ASC}}) {{ pageInfo {{ endCursor startCursor }} edges {{ node {{ id }} }} }}
+    }}
+    """
+    client = client_for(owners[0])
+    with CaptureQueriesContext(connection) as without_cursor:
+        page = client.execute(document, {"cursor": None})["data"]["tasks"]
+    cursor = page["pageInfo"]["endCursor" if direction == "first" else "startCursor"]
+    with CaptureQueriesContext(connection) as with_cursor:
+        following = client.execute(document, {"cursor": cursor})["data"]["tasks"]
+    assert len(following["edges"]) == 5  # owner0 has 15 tasks
+    assert len(with_cursor.captured_queries) == len(without_cursor.captured_queries)
