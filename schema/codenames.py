@@ -161,6 +161,7 @@ def fields_with_inherited_rules(strawberry_schema):
     return frozenset(names)
 
 
+@cache
 def _is_payload_viewer(strawberry_schema, type_name):
     return is_payload_viewer_type(_definition(strawberry_schema, type_name))
 
