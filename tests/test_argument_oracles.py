@@ -76,6 +76,17 @@ class TestSearch:
         assert manager.execute(USERS, {"search": "hidden-emp"})["data"]["users"]["totalCount"] == 1
 
 
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"User.username": ["accounts.change_user"]})
+    def test_users_neither_match_nor_sort_by_a_username_the_viewer_may_not_read(self, make_user, grant_role, client_for):
+        zed = make_user("zed", email="z1@example.com")
+        amy = make_user("amy")
+        directory = client_for(grant_role(make_user("directory"), "accounts.view_user", role="directory"))
+        ids = "query($search: String) { users(search: $search) { totalCount edges { node { id } } } }"
+        assert directory.execute(ids, {"search": "zed"})["data"]["users"]["totalCount"] == 0
+        listed = [edge["node"]["id"] for edge in directory.execute(ids)["data"]["users"]["edges"]]
+        assert listed.index(to_global_id("User", zed.pk)) < listed.index(to_global_id("User", amy.pk))
+
+
 class TestOrder:
     @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.title": [VIEW_TASK]})
     @pytest.mark.parametrize("direction", ["ASC", "DESC"])
