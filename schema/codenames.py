@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLObjectType,
     InlineFragmentNode,
@@ -233,7 +234,7 @@ class InheritedFieldCodenames(SchemaExtension):
                 fragments = {
                     definition.name.value: definition
                     for definition in document.definitions
-                    if definition.kind == "fragment_definition"
+                    if isinstance(definition, FragmentDefinitionNode)
                 }
                 root_type = graphql_schema.get_root_type(operation.operation)
                 required = (
