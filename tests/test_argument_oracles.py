@@ -128,6 +128,15 @@ class TestCursors:
         assert b"Diary" not in content
         assert str(diary.created_at.year).encode() not in content
 
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.title": [VIEW_TASK]})
+    def test_with_the_title_restricted_no_cursor_the_viewer_gets_holds_it(self, owner, reader, diary):
+        by_title = "{ tasks(orderBy: {field: TITLE, direction: ASC}) { edges { cursor } } }"
+        assert only_error(owner.execute(by_title))["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_TASK]}
+        default = owner.execute("{ tasks { edges { cursor } } }")["data"]["tasks"]["edges"][0]["cursor"]
+        readers = reader.execute(by_title)["data"]["tasks"]["edges"][0]["cursor"]
+        assert default == readers  # the row, whatever the order and whoever asks
+        assert b"Diary" not in decoded(default)
+
     def test_a_forged_cursor_of_a_hidden_row_reveals_nothing(self, owner, alice, bob):
         """A cursor naming someone else's task is not a position in the viewer's list."""
         for title in ("apple", "melon", "zebra"):
