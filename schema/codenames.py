@@ -23,6 +23,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -205,19 +206,35 @@ def inherited_requirements(strawberry_schema, parent_type, selection_set, fragme
     return required
 
 
-def check_payload_viewer(info):
-    """After a field returning a payload whose user is the viewer (TokenPayload) has resolved:
-    the codenames of the fields below it without a rule of their own, for that user."""
-    configured = configured_map()
-    raw_info = info._raw_info
-    returned = get_named_type(raw_info.return_type)
-    if not configured or not _is_payload_viewer(info.schema, returned.name):
-        return
-    required = set()
-    for field_node in raw_info.field_nodes:
-        if field_node.selection_set is not None:
-            required |= inherited_requirements(info.schema, returned, field_node.selection_set, raw_info.fragments, configured)
-    refuse(configured_verdict(viewer_of(info), required))
+def payload_viewer_to_check(info):
+    """Whether this field returns a payload whose user is the viewer (TokenPayload) while the
+    operator has configured codenames, which must then be checked for that user."""
+    return bool(configured_map()) and _is_payload_viewer(info.schema, get_named_type(info._raw_info.return_type).name)
+
+
+def resolve_payload_for_its_viewer(resolve, info):
+    """Resolve such a field, then check for the payload's user the codenames of the fields below
+    it that have no rule of their own. Its user is only known once it has run (tokenAuth), so a
+    refusal undoes what it did: the session it started, the refresh token it consumed."""
+    with transaction.atomic():
+        try:
+            payload = resolve()
+        except Exception as error:  # noqa: BLE001 - the field's own failure keeps what the field chose to keep
+            failure = error
+        else:
+            failure = None
+            raw_info = info._raw_info
+            returned = get_named_type(raw_info.return_type)
+            required = set()
+            for field_node in raw_info.field_nodes:
+                if field_node.selection_set is not None:
+                    required |= inherited_requirements(
+                        info.schema, returned, field_node.selection_set, raw_info.fragments, configured_map()
+                    )
+            refuse(configured_verdict(viewer_of(info), required))
+    if failure is not None:
+        raise failure
+    return payload
 
 
 class InheritedFieldCodenames(SchemaExtension):

@@ -320,25 +320,17 @@ class FieldRule(PermissionExtension):
         refuse(verdict)
 
     def resolve(self, next_, source, info, **kwargs):
+        from schema import codenames
+
         self.check(source, info, kwargs)
-        result = next_(source, info, **kwargs)
-        _check_payload_viewer(info)
-        return result
+        if codenames.payload_viewer_to_check(info):
+            return codenames.resolve_payload_for_its_viewer(lambda: next_(source, info, **kwargs), info)
+        return next_(source, info, **kwargs)
 
     async def resolve_async(self, next_, source, info, **kwargs):
         self.check(source, info, kwargs)
         result = next_(source, info, **kwargs)
-        if isasyncgen(result):
-            return result
-        result = await result
-        _check_payload_viewer(info)
-        return result
-
-
-def _check_payload_viewer(info):
-    from schema import codenames
-
-    codenames.check_payload_viewer(info)
+        return result if isasyncgen(result) else await result
 
 
 def _field_rule(rules, shows):

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
+from accounts.models import LoginSession, RefreshToken
 from schema.relay import to_global_id
 from tasks.models import Task
 from tests.conftest import LOGIN, PASSWORD, GraphQLClient, only_error
@@ -154,6 +155,21 @@ class TestTokenPayloadViewer:
         result = privileged.execute(self.PAYLOAD_TASKS, {"username": "alice", "password": PASSWORD})
         assert only_error(result)["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_TASK]}
         assert "alice's secret" not in str(result)
+        assert not LoginSession.objects.filter(user=alice).exists()  # the refused login left nothing behind
+
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": [VIEW_TASK]})
+    def test_a_refused_refresh_leaves_the_refresh_token_usable(self, alice):
+        refresh = GraphQLClient().login("alice")["refresh"]
+        document = """
+        mutation($refresh: String!) {
+          refreshToken(refresh: $refresh) { access user { tasks { edges { node { description } } } } }
+        }
+        """
+        result = GraphQLClient().execute(document, {"refresh": refresh})
+        assert only_error(result)["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_TASK]}
+        assert not RefreshToken.objects.filter(consumed_at__isnull=False).exists()
+        retry = GraphQLClient().execute("mutation($r: String!) { refreshToken(refresh: $r) { access } }", {"r": refresh})
+        assert "errors" not in retry, retry
 
     @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": [VIEW_TASK]})
     def test_the_payload_user_holding_the_codename_reads_them_without_a_header(self, alice, grant_role):
