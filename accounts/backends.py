@@ -1,29 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, Q
-
-
-def permissions_of(user):
-    """The Permission rows a user holds, directly or through roles (every one for a superuser)."""
-    if not user.is_active:
-        return Permission.objects.none()
-    permissions = Permission.objects.all()
-    if not user.is_superuser:
-        permissions = permissions.filter(Q(user=user) | Q(group__user=user))
-    return permissions
-
-
-def holding_any(user, codenames):
-    """A condition for a query: the user holds one of `codenames`, as `user.has_perm` answers.
-
-    For a rule that a query decides together with what it reads, without loading the
-    user's codenames first.
-    """
-    named = Q()
-    for codename in codenames:
-        app_label, name = codename.split(".", 1)
-        named |= Q(content_type__app_label=app_label, codename=name)
-    return Exists(permissions_of(user).filter(named))
+from django.db.models import Q
 
 
 def codenames(permissions):
@@ -51,5 +28,8 @@ class PermissionBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            user_obj._perm_cache = codenames(permissions_of(user_obj))
+            permissions = Permission.objects.all()
+            if not user_obj.is_superuser:
+                permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            user_obj._perm_cache = codenames(permissions)
         return user_obj._perm_cache

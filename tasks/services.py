@@ -10,23 +10,22 @@ from django.db import transaction
 from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
 from accounts.text import is_storable
 from tasks.models import Task
-from tasks.selectors import CHANGE_TASK, visible_tasks
+from tasks.selectors import CHANGE_TASK, visible_task
 
 DELETE_TASK = "tasks.delete_task"
 EDITABLE_FIELDS = ("title", "description", "completed")
 
 
 def _task_for(actor, task_id, codename, lock=False):
-    # The actor's rights are settled before the row is read, and the row is read with them in
-    # one query: a task that exists but is hidden costs what a missing one costs.
-    may_act_on_any = actor.has_perm(codename)
-    tasks = Task.objects.all() if may_act_on_any else visible_tasks(actor)
-    if lock:
-        tasks = tasks.select_for_update()
-    task = tasks.filter(pk=task_id).first()
+    tasks = Task.objects.select_for_update() if lock else Task.objects.all()
+    task = visible_task(actor, task_id, tasks)
+    if task is None and actor.has_perm(codename):
+        # Who may delete any task may do so without seeing it. Asked only after visible_task
+        # has looked the viewer's codenames up, so a hidden task still costs what a missing one does.
+        task = tasks.filter(pk=task_id).first()
     if task is None:
         raise NotFound()
-    if task.owner_id != actor.pk and not may_act_on_any:
+    if task.owner_id != actor.pk and not actor.has_perm(codename):
         raise PermissionDenied(required=[codename])
     return task
 
