@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test migrate schema authorization bench
+.PHONY: install graphiql run test migrate schema authorization bench examples
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,15 +12,37 @@ $(VENV)/installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/installed
 
+# GraphiQL's scripts and styles are bundled from the npm packages pinned in
+# schema/graphiql/package-lock.json into schema/static/graphiql/, so the page loads nothing
+# from another origin. npm ci runs again only when the lock file changes, the bundle only
+# when the lock file or a file of schema/graphiql/ does.
+GRAPHIQL := schema/graphiql
+GRAPHIQL_BUILT := schema/static/graphiql/.built
+NODE_NEEDED := GraphiQL's scripts and styles are built from npm packages when the project is installed: \
+	install Node.js 20 or later, with npm, and run make again.
+
+$(GRAPHIQL)/node_modules/.installed: $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "$(NODE_NEEDED)" >&2; exit 1; }
+	@node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' \
+		|| { echo "$(NODE_NEEDED) (Found Node.js $$(node --version).)" >&2; exit 1; }
+	cd $(GRAPHIQL) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(GRAPHIQL_BUILT): $(GRAPHIQL)/node_modules/.installed $(GRAPHIQL)/build.mjs $(wildcard $(GRAPHIQL)/src/*)
+	cd $(GRAPHIQL) && npm run --silent build
+	touch $@
+
+graphiql: $(GRAPHIQL_BUILT)
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
 run: export DJANGO_DEBUG ?= 1
-run: migrate
+run: migrate graphiql
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install graphiql
 	$(PY) -m pytest
 
 schema: install
@@ -33,3 +55,8 @@ authorization: install
 bench: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench.run
+
+# The example clients (Node.js 20+): npm ci, codegen or relay-compiler from schema.graphql, tsc --noEmit.
+# With their node_modules installed, `make test` also runs them against a live server.
+examples:
+	bash .ci/check-examples

@@ -11,6 +11,27 @@ from schema.context import Context
 from schema.schema import schema
 
 
+# GraphiQL (schema/templates/graphql/graphiql.html, built from schema/graphiql/) loads its
+# scripts, styles and editor workers from this server's static files and talks only to this
+# endpoint, so the browser may refuse everything else. Monaco writes its theme into <style>
+# elements at run time, which needs 'unsafe-inline' for styles (never for scripts), and
+# GraphiQL's stylesheet embeds its fonts and icons as data: URLs.
+GRAPHIQL_CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "worker-src 'self'",
+        "connect-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "font-src 'self' data:",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
 # Credentials travel in headers, never cookies, and a cross-site form cannot send
 # application/json (Strawberry runs nothing for any other content type), so Django's
 # cookie-based CSRF check has nothing to protect here.
@@ -34,6 +55,11 @@ class GraphQLView(StrawberryGraphQLView):
                 content_type="text/plain",
             )
         return super().dispatch(request, *args, **kwargs)
+
+    def render_graphql_ide(self, request):
+        response = super().render_graphql_ide(request)
+        response["Content-Security-Policy"] = GRAPHIQL_CONTENT_SECURITY_POLICY
+        return response
 
     def get_context(self, request, response):
         return Context(request=request, response=response)

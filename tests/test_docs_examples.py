@@ -13,6 +13,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from graphql import OperationDefinitionNode, parse, print_ast, validate
 
 from accounts.models import User
@@ -66,6 +67,23 @@ def test_every_example_is_valid_against_the_schema(path, block):
     assert [error.message for error in validate(schema._schema, parse(block))] == []
 
 
+GRAPHIQL_SOURCES = ROOT / "schema" / "graphiql" / "src"
+EMBEDDED_OPERATION = re.compile(r"`(?:#[^\n]*\n|\s)*((?:query|mutation) [A-Za-z]+.*?)`", re.DOTALL)
+
+
+def test_the_operations_graphiql_sends_are_the_documented_ones():
+    documented = documented_operations()
+    sent = [
+        operation
+        for source in sorted(GRAPHIQL_SOURCES.glob("*.js*"))
+        for operation in EMBEDDED_OPERATION.findall(source.read_text())
+    ]
+    assert len(sent) == 4
+    for text in sent:
+        (operation,) = parse(text).definitions
+        assert print_ast(operation) == print_ast(_operation(documented[operation.name.value], operation.name.value))
+
+
 class Docs:
     """Runs documented operations by name and remembers which ran."""
 
@@ -102,6 +120,8 @@ def grant(user, role_name, *codenames):
         user.groups.add(role)
 
 
+# The scenario logs in more often than the default limit allows one client address in a minute.
+@override_settings(LOGIN_RATE_LIMIT="100/m")
 def test_every_documented_operation_runs_as_documented(db):
     docs = Docs()
     anonymous = GraphQLClient()
@@ -156,5 +176,33 @@ def test_every_documented_operation_runs_as_documented(db):
     assert key["createApiKey"]["secret"].startswith(key["createApiKey"]["apiKey"]["prefix"])
 
     assert docs.data(anonymous, "Logout", refresh=refreshed["refresh"])["revokeToken"]["revoked"] is True
+
+    # docs/clients/graphiql.md: what the sign-in panel sends.
+    signed_in = docs.data(anonymous, "SignIn", username="root", password=PASSWORD)["tokenAuth"]
+    renewed = docs.data(anonymous, "RenewSignIn", refresh=signed_in["refresh"])["refreshToken"]
+    panel = GraphQLClient().authenticate(renewed["access"])
+    assert docs.data(panel, "WhoAmI") == {"me": {"username": "root"}}
+    assert docs.data(anonymous, "SignOut", refresh=renewed["refresh"])["revokeToken"]["revoked"] is True
+
+    # docs/clients/apollo.md, codegen.md, relay.md: what the example clients send, from an
+    # address of their own (the logins above used up this minute's five from 127.0.0.1).
+    User.objects.create_user("dana", "dana@example.com", PASSWORD)
+    from_elsewhere = GraphQLClient()
+    from_elsewhere.headers = {"REMOTE_ADDR": "192.0.2.10"}
+    relay_login = docs.data(from_elsewhere, "accountLoginMutation", username="dana", password=PASSWORD)["tokenAuth"]
+    assert relay_login["user"] == {"username": "dana"}
+    renewed = docs.data(from_elsewhere, "environmentRefreshMutation", refresh=relay_login["refresh"])["refreshToken"]
+    renewed = docs.data(from_elsewhere, "RefreshToken", refresh=renewed["refresh"])["refreshToken"]
+    dana = GraphQLClient().authenticate(renewed["access"])
+    for title in ("first", "second", "third"):
+        assert docs.data(dana, "AddTask", input={"title": title})["createTask"]["title"] == title
+    page = docs.data(dana, "Tasks", first=2)["tasks"]
+    assert [edge["node"]["title"] for edge in page["edges"]] == ["third", "second"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    last = docs.data(dana, "Tasks", first=2, after=page["pageInfo"]["endCursor"])["tasks"]
+    assert [edge["node"]["title"] for edge in last["edges"]] == ["first"]
+    relay_page = docs.data(dana, "TaskListPaginationQuery", cursor=page["pageInfo"]["endCursor"])["tasks"]
+    assert [edge["node"]["title"] for edge in relay_page["edges"]] == ["first"]
+    assert relay_page["pageInfo"]["hasNextPage"] is False
 
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"

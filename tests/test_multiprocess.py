@@ -7,96 +7,21 @@ concurrently on fresh connections so that several workers answer; gunicorn's acc
 names the worker process of each answer, which is how the test knows.
 """
 
-import json
-import os
-import re
-import secrets
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
+
+from tests.live_server import GunicornServer
 
 pytestmark = pytest.mark.slow
 
 WORKERS = 4
-BOOT_SECONDS = 60
 PASSWORD = "a long enough passphrase"
 LOGIN = "mutation ($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { access refresh } }"
 
 
-class Server:
-    def __init__(self, folder):
-        self.folder = folder
-        self.access_log = folder / "access.log"
-        self.error_log = folder / "error.log"
-        self.env = {
-            **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))},
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-            "LOGIN_RATE_LIMIT": "5/m",
-            # Each phase of the test speaks from its own client address, through one trusted hop.
-            "TRUSTED_PROXY_COUNT": "1",
-        }
-
-    def manage(self, *args):
-        subprocess.run(
-            [sys.executable, "manage.py", *args], env=self.env, cwd=settings.BASE_DIR, check=True, capture_output=True,
-            timeout=120,
-        )
-
-    def start(self):
-        self.manage("migrate", "--noinput")
-        self.manage("createcachetable")
-        for username in ("alice", "bob"):
-            self.manage(
-                "shell", "-c",
-                f"from accounts.models import User; User.objects.create_user({username!r}, password={PASSWORD!r})",
-            )  # fmt: skip
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "project.wsgi:application",
-                "--workers", str(WORKERS), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
-                "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
-                "--error-logfile", str(self.error_log),
-            ],
-            env=self.env, cwd=settings.BASE_DIR,
-        )  # fmt: skip
-        deadline = time.monotonic() + BOOT_SECONDS
-        while time.monotonic() < deadline:
-            log = self.error_log.read_text() if self.error_log.exists() else ""
-            listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log)
-            if listening and log.count("Booting worker") >= WORKERS:
-                self.url = f"http://127.0.0.1:{listening.group(1)}/graphql/"
-                return
-            assert self.process.poll() is None, log
-            time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not start in {BOOT_SECONDS}s")
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-    def post(self, query, variables=None, client_ip="203.0.113.1", token=None):
-        headers = {"Content-Type": "application/json", "X-Forwarded-For": client_ip}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
-
+class Server(GunicornServer):
     def concurrently(self, count, *args, **kwargs):
         """`count` identical requests at once, each on its own connection; their answers and worker pids."""
         served_before = self.served_by()
@@ -124,9 +49,11 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("gunicorn"))
-    server.start()
-    yield server
+    # Each phase of the test speaks from its own client address, through one trusted hop.
+    server = Server(tmp_path_factory.mktemp("gunicorn"), workers=WORKERS, LOGIN_RATE_LIMIT="5/m", TRUSTED_PROXY_COUNT="1")
+    for username in ("alice", "bob"):
+        server.create_user(username, PASSWORD)
+    yield server.start()
     server.stop()
 
 
