@@ -34,7 +34,7 @@ if not DEBUG and (
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "project.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -169,9 +169,14 @@ JWT = {
     "ALGORITHM": env_choice("JWT_ALGORITHM", "HS256", ("HS256", "HS384", "HS512")),
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 86400),
+    # A session ends this long after its tokenAuth, however often it is refreshed.
+    "SESSION_MAX_LIFETIME": env_int("JWT_SESSION_MAX_LIFETIME", 30 * 24 * 3600),
     "ISSUER": env_str("JWT_ISSUER") or None,
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
 }
+
+if JWT["SESSION_MAX_LIFETIME"] < 1:
+    raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
@@ -190,6 +195,17 @@ REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
 # refreshToken and revokeToken calls per client IP: generous, since every client refreshes
 # every few minutes and many may share one address.
 TOKEN_RATE_LIMIT = env_rate("TOKEN_RATE_LIMIT", "60/m")
+
+# API keys (API.md section 6): the longest lifetime of a key, and its lifetime when none is asked for.
+API_KEY_MAX_LIFETIME = env_int("API_KEY_MAX_LIFETIME", 365 * 24 * 3600)
+if API_KEY_MAX_LIFETIME <= 0:
+    raise ImproperlyConfigured("API_KEY_MAX_LIFETIME must be a positive number of seconds.")
+
+# Audit rows one client address may add per minute for each kind of refusal (API.md section 5);
+# the first of each kind in a minute is always written.
+AUDIT_MAX_EVENTS_PER_MINUTE = env_int("AUDIT_MAX_EVENTS_PER_MINUTE", 50)
+if AUDIT_MAX_EVENTS_PER_MINUTE < 1:
+    raise ImproperlyConfigured("AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1.")
 
 # Page size of every connection when neither first nor last is given, and the most either may ask for.
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)

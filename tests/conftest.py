@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -54,11 +55,31 @@ def only_error(result):
     return result["errors"][0]
 
 
+def shares_the_cache():
+    """Whether other test processes use this cache too: Redis under parallel workers, where each
+    worker's keys carry its own prefix (project/test_settings.py)."""
+    return bool(settings.CACHES["default"].get("KEY_PREFIX"))
+
+
+def delete_cache_keys(prefix):
+    """Delete the keys made under `prefix` ("" for none) in the shared Redis cache."""
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
+def clear_own_cache():
+    if shares_the_cache():
+        delete_cache_keys(settings.CACHES["default"]["KEY_PREFIX"])
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def clear_cache(db):
-    cache.clear()
+    clear_own_cache()
     yield
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import delete_cache_keys, shares_the_cache
 from tests.live_server import GunicornServer
 
 pytestmark = pytest.mark.slow
@@ -49,6 +50,8 @@ class Server(GunicornServer):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    if shares_the_cache():
+        delete_cache_keys("")  # the server runs with production settings: its keys have no prefix
     # Each phase of the test speaks from its own client address, through one trusted hop.
     server = Server(tmp_path_factory.mktemp("gunicorn"), workers=WORKERS, LOGIN_RATE_LIMIT="5/m", TRUSTED_PROXY_COUNT="1")
     for username in ("alice", "bob"):

@@ -62,10 +62,15 @@ def test_a_page_of_100_tasks_costs_what_a_page_of_1_costs(owners, make_user, gra
     }
     Task.objects.bulk_create([Task(owner=owners[0], title=f"Own {index}") for index in range(100)])
     client = client_for(users[viewer])
+    # Refusals are counted per client for the audit cap: the first of a minute creates the
+    # counter, later ones increment it. Measure two requests that both find it.
+    queries_for(client, TASKS, 1)
     one, hundred = queries_for(client, TASKS, 1), queries_for(client, TASKS, 100)
     assert len(one) == len(hundred), hundred
-    # Reads only: refusing other owners' emails may also write an audit event, once per request.
-    assert len([sql for sql in hundred if sql.lstrip().upper().startswith("SELECT")]) <= most, hundred
+    # Reads of the data only: refusing other owners' emails also writes an audit event, once per
+    # request, and counts it in the cache (a table without REDIS_URL) for the per-client cap.
+    reads = [sql for sql in hundred if sql.lstrip().upper().startswith("SELECT") and "cache_table" not in sql]
+    assert len(reads) <= most, hundred
     assert sum(loads_codenames(sql) for sql in hundred) <= 1
 
 

@@ -84,7 +84,7 @@ await signUpAndIn(carol, names.carol);
 const { data: setup } = await carol.client.mutate({ mutation: SetupTotpDocument });
 const { data: confirmed } = await carol.client.mutate({
   mutation: ConfirmTotpDocument,
-  variables: { code: totp(setup!.setupTotp.secret) },
+  variables: { code: totp(setup!.setupTotp.secret), password },
 });
 await logout(carol.client, carol.session);
 const carolLogin = { username: names.carol, password };

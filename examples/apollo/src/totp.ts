@@ -10,8 +10,8 @@ export const SetupTotpDocument = graphql(`
 `);
 
 export const ConfirmTotpDocument = graphql(`
-  mutation ConfirmTotp($code: String!) {
-    confirmTotp(code: $code) {
+  mutation ConfirmTotp($code: String!, $password: String!) {
+    confirmTotp(code: $code, password: $password) {
       recoveryCodes
     }
   }
