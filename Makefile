@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install graphiql run test migrate schema bench examples
+.PHONY: install graphiql run test migrate schema authorization bench examples
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test: install graphiql
 
 schema: install
 	DJANGO_DEBUG=1 $(PY) manage.py export_schema
+
+# docs/authorization.md with the default settings (no operator codenames).
+authorization: install
+	DJANGO_DEBUG=1 GRAPHQL_FIELD_CODENAMES= $(PY) manage.py authorization_matrix --write
 
 bench: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt

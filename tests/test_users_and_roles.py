@@ -83,6 +83,15 @@ class TestFieldRulesThroughTaskOwners:
         owner = self.owner(result)
         assert (owner["email"], owner["roles"]) == ("alice@example.com", ["gardeners"])
 
+    def test_a_superuser_who_is_not_staff_reads_what_staff_read(self, make_user, client_for):
+        """Superusers hold every codename, so every rule counts them as staff (docs/permissions.md)."""
+        root = client_for(make_user("root2", is_superuser=True, is_staff=False))
+        result = root.execute(OWNERS.replace("roles", "roles permissions totpEnabled"))
+        assert "errors" not in result, result
+        owner = self.owner(result)
+        assert (owner["email"], owner["roles"], owner["totpEnabled"]) == ("alice@example.com", ["gardeners"], False)
+        assert owner["isStaff"] is False  # the stored flag, as the admin shows it
+
     @pytest.mark.parametrize("actor", ["staff", "superuser"])
     def test_staff_read_another_users_fields(self, actors, actor):
         result = actors[actor].execute(OWNERS)
