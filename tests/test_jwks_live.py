@@ -21,6 +21,12 @@ REVOKE = "mutation ($r: String!) { revokeToken(refresh: $r) { revoked } }"
 ME = "{ me { username } }"
 
 
+def rs256_server(folder, *key_names):
+    # The database cache, not the suite's Redis: other tests' live servers log "alice" in too,
+    # and shared login limits would let these logins use up their attempts (or theirs ours).
+    return GunicornServer(folder, JWT_ALGORITHM="RS256", JWT_PRIVATE_KEYS=key_files(folder, *key_names), REDIS_URL="")
+
+
 def key_files(folder, *names):
     """JWT_PRIVATE_KEYS naming a file for each key, as an operator would configure them."""
     paths = []
@@ -45,7 +51,7 @@ def viewer_or_reason(server, access):
 
 
 def test_another_service_verifies_access_tokens_with_pyjwkclient_but_sees_revocation_only_at_exp(tmp_path):
-    server = GunicornServer(tmp_path, JWT_ALGORITHM="RS256", JWT_PRIVATE_KEYS=key_files(tmp_path, "A"))
+    server = rs256_server(tmp_path, "A")
     server.create_user("alice", PASSWORD)
     server.start()
     try:
@@ -68,7 +74,7 @@ def test_another_service_verifies_access_tokens_with_pyjwkclient_but_sees_revoca
 
 
 def test_a_key_rotated_in_across_restarts_keeps_old_tokens_until_the_old_key_is_removed(tmp_path):
-    server = GunicornServer(tmp_path, JWT_ALGORITHM="RS256", JWT_PRIVATE_KEYS=key_files(tmp_path, "A"))
+    server = rs256_server(tmp_path, "A")
     server.create_user("alice", PASSWORD)
     server.start()
     try:
