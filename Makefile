@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install graphiql run test migrate schema bench
+.PHONY: install graphiql run test migrate schema authorization bench examples
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ test: install graphiql
 schema: install
 	DJANGO_DEBUG=1 $(PY) manage.py export_schema
 
+# docs/authorization.md with the default settings (no operator codenames).
+authorization: install
+	DJANGO_DEBUG=1 GRAPHQL_FIELD_CODENAMES= $(PY) manage.py authorization_matrix --write
+
 bench: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench.run
+
+# The example clients (Node.js 20+): npm ci, codegen or relay-compiler from schema.graphql, tsc --noEmit.
+# With their node_modules installed, `make test` also runs them against a live server.
+examples:
+	bash .ci/check-examples

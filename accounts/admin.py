@@ -1,11 +1,23 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts import apikeys, totp
+from accounts import apikeys, audit, totp
 from accounts.models import ApiKey, AuditEvent, TotpDevice, User
 from accounts.request_meta import RequestMeta
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page to set a user's password, audited (the new password alone ends the
+        user's sessions: see LoginSession.check_usable)."""
+        response = super().user_change_password(request, id, form_url)
+        # Django answers a password it stored with a redirect, and a refused one with the form.
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            audit.record(audit.EventType.PASSWORD_CHANGED, RequestMeta.from_request(request), user=user)
+        return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -12,10 +12,12 @@ import re
 import secrets
 from datetime import UTC, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, ratelimit
+from accounts.current_password import require_current_password
 from accounts.digests import digest
 from accounts.exceptions import NotFound, TokenRejected, ValidationFailed
 from accounts.models import ApiKey
@@ -24,16 +26,24 @@ BRAND = "gqlauth_"
 PREFIX_RANDOM_BYTES = 8
 SECRET_RANDOM_BYTES = 32
 SECRET_PATTERN = re.compile(rf"({BRAND}[0-9a-f]{{{2 * PREFIX_RANDOM_BYTES}}})_[A-Za-z0-9_-]{{43}}")
-# lastUsedAt is kept to the minute, so that a busy key does not write on every request.
+# lastUsedAt (and lastUsedIp with it) is kept to the minute, so that a busy key does not write on
+# every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length
 
 
-def create(user, name, read_only, expires_at, meta):
-    """A new key of `user`; returns the key and its secret, which is never available again."""
+def create(user, name, read_only, expires_at, password, meta):
+    """A new key of `user`; returns the key and its secret, which is never available again.
+
+    A key outlives sessions and password changes, so making one needs the current password (an
+    access token alone must not become a lasting credential), and it expires at the latest
+    API_KEY_MAX_LIFETIME seconds after creation, which is also its expiry when none is given.
+    """
+    ratelimit.check_viewer_password(user, meta)
     name = (name or "").strip()
-    if expires_at is not None:
-        expires_at = _in_utc(expires_at)
+    now = timezone.now()
+    latest_expiry = now + timedelta(seconds=settings.API_KEY_MAX_LIFETIME)
+    expires_at = latest_expiry if expires_at is None else _in_utc(expires_at)
     errors = {}
     if not name:
         errors["name"] = ["Give the key a name, so you can recognise it later."]
@@ -43,10 +53,16 @@ def create(user, name, read_only, expires_at, meta):
         errors["name"] = ["Must not contain null characters."]
     if expires_at is _UNSTORABLE:
         errors["expires_at"] = ["Must fall between the years 1 and 9999 in UTC."]
-    elif expires_at is not None and expires_at <= timezone.now():
+    elif expires_at <= now:
         errors["expires_at"] = ["The expiry must be in the future."]
+    elif expires_at > latest_expiry:
+        errors["expires_at"] = [
+            f"Must be no later than {latest_expiry.isoformat()}: keys live at most "
+            f"{settings.API_KEY_MAX_LIFETIME} seconds."
+        ]
     if errors:
         raise ValidationFailed(errors)
+    require_current_password(user, password)
     prefix = BRAND + secrets.token_hex(PREFIX_RANDOM_BYTES)
     secret = f"{prefix}_{secrets.token_urlsafe(SECRET_RANDOM_BYTES)}"
     key = ApiKey.objects.create(
@@ -99,8 +115,19 @@ def revoke(key, meta):
     return revoked
 
 
-def authenticate(secret):
-    """The usable key a secret belongs to, or TokenRejected(api_key_invalid)."""
+def revoke_all_of(user, meta):
+    """Revoke every live key of `user` at once (a password reset does); returns how many."""
+    revoked = ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    for _ in range(revoked):
+        audit.record(audit.EventType.API_KEY_REVOKED, meta, user=user)
+    return revoked
+
+
+def authenticate(secret, client_ip=None):
+    """The usable key a secret belongs to, or TokenRejected(api_key_invalid).
+
+    `client_ip` is where the request came from: the owner sees it as the key's last use.
+    """
     match = SECRET_PATTERN.fullmatch(secret.strip())
     if match is None:
         raise TokenRejected(TokenRejected.API_KEY_INVALID)
@@ -108,21 +135,19 @@ def authenticate(secret):
     if key is None or not hmac.compare_digest(key.secret_hash, digest(match[0])):
         raise TokenRejected(TokenRejected.API_KEY_INVALID)
     now = timezone.now()
-    expired = key.expires_at is not None and key.expires_at <= now
-    if key.revoked_at is not None or expired or not key.user.is_active:
+    if key.revoked_at is not None or key.expires_at <= now or not key.user.is_active:
         raise TokenRejected(TokenRejected.API_KEY_INVALID)
-    _note_use(key, now)
+    _note_use(key, now, client_ip)
     return key
 
 
-def _note_use(key, now):
-    """Set lastUsedAt unless it was set less than a minute ago (then no query at all).
-
-    The condition is repeated in the UPDATE so that concurrent requests write it once.
+def _note_use(key, now, client_ip):
+    """Set lastUsedAt and lastUsedIp unless they were set less than a minute ago (then no query
+    at all). The condition is repeated in the UPDATE so that concurrent requests write it once.
     """
     stale_before = now - LAST_USED_RESOLUTION
     if key.last_used_at is not None and key.last_used_at > stale_before:
         return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before)
-    if ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now):
-        key.last_used_at = now
+    if ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now, last_used_ip=client_ip):
+        key.last_used_at, key.last_used_ip = now, client_ip

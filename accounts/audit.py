@@ -3,12 +3,21 @@
 import json
 import logging
 
+from django.conf import settings
+from django_ratelimit.core import get_usage
+
 from accounts.models import AuditEvent
 
 logger = logging.getLogger("accounts.audit")
 
 EventType = AuditEvent.Type
 USERNAME_MAX_LENGTH = AuditEvent._meta.get_field("username").max_length
+
+# Refusals are what a client can cause as fast as it likes, so a client adds at most
+# AUDIT_MAX_EVENTS_PER_MINUTE rows of each of these kinds a minute; successes are always written.
+CAPPED_PER_CLIENT = frozenset(
+    {EventType.RATE_LIMITED, EventType.LOGIN_FAILURE, EventType.OTP_FAILURE, EventType.PERMISSION_DENIED}
+)
 
 
 def _as_stored(typed_username):
@@ -18,27 +27,45 @@ def _as_stored(typed_username):
 
 
 def record(event_type, meta, *, user=None, username="", success=True):
-    event = AuditEvent.objects.create(
-        type=event_type,
-        user=user,
-        username=_as_stored(username or (user.get_username() if user else "")),
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        success=success,
-    )
-    logger.info(
-        json.dumps(
-            {
-                "event": event.type,
-                "user_id": event.user_id,
-                "username": event.username,
-                "ip": event.ip,
-                "user_agent": event.user_agent,
-                "success": event.success,
-            }
+    """Write the event and its log line; returns the row, or None for a refusal past its client's cap.
+
+    Such a refusal still gets its log line, marked `"stored": false`; the line of every capped
+    kind says how many of that kind its client caused this minute (`count_this_minute`), so the
+    log keeps the size of a flood that the table does not hold.
+    """
+    username = _as_stored(username or (user.get_username() if user else ""))
+    count = _count_this_minute(event_type, meta) if event_type in CAPPED_PER_CLIENT else None
+    stored = count is None or count <= settings.AUDIT_MAX_EVENTS_PER_MINUTE
+    event = None
+    if stored:
+        event = AuditEvent.objects.create(
+            type=event_type, user=user, username=username, ip=meta.ip, user_agent=meta.user_agent, success=success
         )
-    )
+    line = {
+        "event": event_type,
+        "user_id": user.pk if user else None,
+        "username": username,
+        "ip": meta.ip,
+        "user_agent": meta.user_agent,
+        "success": success,
+    }
+    if count is not None:
+        line.update(stored=stored, count_this_minute=count)
+    logger.info(json.dumps(line))
     return event
+
+
+def _count_this_minute(event_type, meta):
+    """Count one event of `event_type` from the request's client in the cache that holds the
+    rate-limit counters (accounts.ratelimit), so every process sees the same count."""
+    usage = get_usage(
+        None,
+        group=f"audit:{event_type}",
+        key=lambda group, request: meta.client_key,
+        rate=f"{settings.AUDIT_MAX_EVENTS_PER_MINUTE}/m",
+        increment=True,
+    )
+    return usage["count"]
 
 
 VIEW_AUDIT_EVENT = "accounts.view_auditevent"

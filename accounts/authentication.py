@@ -24,8 +24,8 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def authenticate(authorization_header, api_key_header=None):
-    """The viewer for a request's `Authorization` and `X-API-Key` headers.
+def authenticate(authorization_header, api_key_header=None, client_ip=None):
+    """The viewer for a request's `Authorization` and `X-API-Key` headers, sent from `client_ip`.
 
     A request carries one credential at most: with both headers it is refused
     (api_key_invalid) rather than guessing which one the client meant to use.
@@ -34,7 +34,7 @@ def authenticate(authorization_header, api_key_header=None):
         return Viewer(rejection=TokenRejected.API_KEY_INVALID)
     try:
         if api_key_header:
-            return authenticate_api_key(api_key_header)
+            return authenticate_api_key(api_key_header, client_ip)
         if authorization_header:
             return authenticate_bearer(authorization_header)
     except TokenRejected as rejected:
@@ -59,11 +59,10 @@ def authenticate_access_token(raw_token):
         raise TokenRejected(TokenRejected.INVALID) from None
     if str(session.user_id) != claims["user_id"]:
         raise TokenRejected(TokenRejected.INVALID)
-    if session.is_revoked or not session.user.is_active:
-        raise TokenRejected(TokenRejected.REVOKED)
+    session.check_usable()
     return Viewer(user=session.user, session_id=session.id)
 
 
-def authenticate_api_key(secret):
-    key = apikeys.authenticate(secret)
+def authenticate_api_key(secret, client_ip=None):
+    key = apikeys.authenticate(secret, client_ip)
     return Viewer(user=key.user, api_key=key)

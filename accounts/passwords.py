@@ -1,52 +1,84 @@
 """Logging in with a password, and changing it."""
 
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts import audit, ratelimit, sessions, totp
+from accounts.current_password import require_current_password
 from accounts.exceptions import InvalidCredentials, ValidationFailed
+from accounts.text import is_storable
 
 
-def login(username, password, meta, otp=None):
-    """Start a session for valid credentials; one error for every kind of failure.
+def verify_login(username, password, meta, otp=None):
+    """The user whose credentials these are, checked as every way into an account checks them
+    (tokenAuth and the admin's login form); one error for every kind of failure.
 
-    Django's ModelBackend hashes the password even for unknown usernames, so the
-    answer takes about as long whether the account exists or not, and it refuses
-    inactive users. It also upgrades an older hash (PBKDF2) to Argon2. Only after the
-    password is accepted is the second factor asked for, so OTP_REQUIRED never tells
-    a stranger that an account exists.
+    Attempts are counted per client IP and per username before anything else. Django's
+    ModelBackend hashes the password even for unknown usernames, so the answer takes about as
+    long whether the account exists or not, and it refuses inactive users. It also upgrades an
+    older hash (PBKDF2) to Argon2. Only after the password is accepted is the second factor
+    asked for, so OTP_REQUIRED never tells a stranger that an account exists.
     """
     ratelimit.check_login(username, meta)
     user = authenticate(username=username, password=password)
     if user is None:
-        audit.record(audit.EventType.LOGIN_FAILURE, meta, username=username, success=False)
+        audit.record(
+            audit.EventType.LOGIN_FAILURE, meta, user=_account_named(username), username=username, success=False
+        )
         raise InvalidCredentials()
     totp.check_second_factor(user, otp, meta)
+    return user
+
+
+def login(username, password, meta, otp=None):
+    """tokenAuth: start a session for valid credentials."""
+    user = verify_login(username, password, meta, otp)
     update_last_login(None, user)
     pair = sessions.start_session(user)
     audit.record(audit.EventType.LOGIN_SUCCESS, meta, user=user)
     return pair
 
 
+def check_current_password(user, password, meta):
+    """Whether `password` is the user's (the admin's password-change form), from the user's
+    password budget: a stolen admin session guesses no faster here than at tokenAuth."""
+    ratelimit.check_viewer_password(user, meta)
+    return user.check_password(password)
+
+
+def _account_named(username):
+    """The account a failed login was aimed at, or None, so that the audit log links the attempt
+    to it. Found as ModelBackend finds it; one indexed query whether or not the account exists,
+    so the answer's timing still does not tell."""
+    if not is_storable(username):
+        return None
+    user_model = get_user_model()
+    try:
+        return user_model._default_manager.get_by_natural_key(username)
+    except user_model.DoesNotExist:
+        return None
+
+
 def change_password(user, old_password, new_password, meta):
     """Set a new password, end every session of the user, and start a fresh one.
 
-    The old password is checked under the login limit: whoever holds a stolen access
-    token must not be able to guess the password through here faster than at tokenAuth.
+    The old password spends the viewer's password budget (a stolen access token must not
+    guess it here faster than at tokenAuth), and is checked only once the new one passed
+    the validators, so a weak new password gets the same answer with a right or wrong old one.
     """
-    ratelimit.check_login(user.get_username(), meta)
-    if not user.check_password(old_password):
-        raise ValidationFailed({"old_password": ["Your old password was entered incorrectly."]})
+    ratelimit.check_viewer_password(user, meta)
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as error:
         raise ValidationFailed({"new_password": list(error.messages)}) from None
+    require_current_password(user, old_password, field="old_password")
     with transaction.atomic():
+        # The new password alone would end them; revoking first also records when and how.
+        sessions.revoke_all_sessions(user)
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        sessions.revoke_all_sessions(user)
         pair = sessions.start_session(user)
     audit.record(audit.EventType.PASSWORD_CHANGED, meta, user=user)
     return pair

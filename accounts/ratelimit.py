@@ -1,21 +1,24 @@
 """Rate limits on the public mutations (API.md sections 4 and 5), counted in Django's cache.
 
-Counting is django-ratelimit's: a fixed window per key, cache.add then cache.incr, so the
-count lives wherever the default cache does (the database cache, or Redis with REDIS_URL)
-and every gunicorn worker sees the same number. Both backends increment atomically
-(Redis INCR; project.cache.AtomicDatabaseCache locks the row). Windows follow time.time(),
-which tests move with time-machine instead of sleeping.
+Counting is django-ratelimit's: a fixed window per key, cache.add then cache.incr, in the
+cache settings.RATELIMIT_USE_CACHE names (a table of the database, or Redis with REDIS_URL),
+so every gunicorn worker sees the same number. That cache keeps each counter until its
+window ends, however many others exist (project.cache.CounterDatabaseCache; for Redis a
+maxmemory-policy of noeviction, accounts.checks), and both backends increment atomically.
+Windows follow time.time(), which tests move with time-machine instead of sleeping.
 
 Each call counts one attempt, and the callers call once per field execution, so fifty
 aliased tokenAuth fields in one document are fifty attempts.
 """
 
-import ipaddress
+import time
 
 from django.conf import settings
-from django_ratelimit.core import get_usage
+from django.core.cache import caches
+from django_ratelimit import ALL
+from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 
-from accounts import audit
+from accounts import audit, usernames
 from accounts.exceptions import RateLimited
 
 
@@ -25,51 +28,68 @@ def _count_attempt(scope, value, rate):
     return get_usage(None, group=scope, key=lambda group, request: value, rate=rate, increment=True)
 
 
-def _enforce(limits, meta, username=""):
-    """Count an attempt against each (scope, value, rate); RateLimited if any is over."""
-    exceeded = [usage for usage in (_count_attempt(*limit) for limit in limits) if usage["should_limit"]]
-    if exceeded:
-        audit.record(audit.EventType.RATE_LIMITED, meta, username=username, success=False)
-        # A window's last second still belongs to it: the next window starts one second later.
-        raise RateLimited(retry_after=max(1, max(usage["time_left"] for usage in exceeded) + 1))
+def _seconds_limited(scope, value, rate):
+    """How long `value` stays refused under `scope` (0 if it is not), read without creating its counter."""
+    # get_usage would create the counter (cache.add) even without counting; its key is django-ratelimit's.
+    limit, period = _split_rate(rate)
+    window = _get_window(value, period)
+    count = caches[settings.RATELIMIT_USE_CACHE].get(_make_cache_key(scope, window, rate, value, ALL), 0)
+    return window - int(time.time()) if count >= limit else 0
 
 
-def _ip_key(meta):
-    """The client address; for IPv6 its /64, since one subscriber usually holds a whole /64."""
-    try:
-        address = ipaddress.ip_address(meta.ip)
-    except ValueError:
-        # No REMOTE_ADDR (a Unix socket without a proxy): all such clients share one count.
-        return str(meta.ip)
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return str(address)
+def _enforce(limits, meta, username="", user=None):
+    """Count an attempt against each (scope, value, rate) in turn; RateLimited at the first that is over.
+
+    The limits after a refusing one are not counted: the attempt never reached them, and
+    counting would let refused requests create counters at will (one per made-up username).
+    They are only read, so that retryAfter waits for every limit a retry would meet. The refusal
+    is audited for `user` when a viewer made the attempt, else for the username given.
+    """
+    for position, limit in enumerate(limits):
+        usage = _count_attempt(*limit)
+        if usage["should_limit"]:
+            audit.record(audit.EventType.RATE_LIMITED, meta, user=user, username=username, success=False)
+            waits = [usage["time_left"], *(_seconds_limited(*later) for later in limits[position + 1 :])]
+            # A window's last second still belongs to it: the next window starts one second later.
+            raise RateLimited(retry_after=max(1, max(waits) + 1))
+
+
+def _password_budget(username):
+    """One budget per user, shared by every check of their password: keyed by the canonical
+    username, so `ALICE`, `ａｌｉｃｅ` and alice's own mutations all spend alice's budget."""
+    return ("password:user", usernames.canonical(username), settings.LOGIN_RATE_LIMIT)
+
+
+LOGIN_IP_SCOPE = "login:ip"
+# confirmTotp and disableTotp keep the per-IP count of their own they always had.
+TOTP_IP_SCOPE = "otp:ip"
 
 
 def check_login(username, meta):
-    """One password (or one-time code) attempt, limited per client IP and per username."""
-    rate = settings.LOGIN_RATE_LIMIT
+    """One tokenAuth attempt (a password, and a one-time code with it): per client IP, and from
+    the password budget of the user it names, whether or not that user exists."""
     _enforce(
-        [("login:ip", _ip_key(meta), rate), ("login:username", username.casefold(), rate)],
+        [(LOGIN_IP_SCOPE, meta.client_key, settings.LOGIN_RATE_LIMIT), _password_budget(username)],
         meta,
         username=username,
     )
 
 
-def check_otp(user, meta):
-    """One one-time code attempt outside login (confirming or disabling TOTP), limited like passwords."""
-    rate = settings.LOGIN_RATE_LIMIT
+def check_viewer_password(user, meta, ip_scope=LOGIN_IP_SCOPE):
+    """A mutation about to check the viewer's password (changePassword, createApiKey, and with
+    TOTP_IP_SCOPE confirmTotp and disableTotp): per client IP, and from the viewer's password
+    budget, so a stolen access token buys no guesses beyond tokenAuth's."""
     _enforce(
-        [("otp:ip", _ip_key(meta), rate), ("otp:user", str(user.pk), rate)],
+        [(ip_scope, meta.client_key, settings.LOGIN_RATE_LIMIT), _password_budget(user.get_username())],
         meta,
-        username=user.get_username(),
+        user=user,
     )
 
 
 def check_token(meta):
     """One refreshToken or revokeToken call, limited per client IP."""
-    _enforce([("token:ip", _ip_key(meta), settings.TOKEN_RATE_LIMIT)], meta)
+    _enforce([("token:ip", meta.client_key, settings.TOKEN_RATE_LIMIT)], meta)
 
 
 def check_register(meta):
-    _enforce([("register:ip", _ip_key(meta), settings.REGISTER_RATE_LIMIT)], meta)
+    _enforce([("register:ip", meta.client_key, settings.REGISTER_RATE_LIMIT)], meta)

@@ -4,9 +4,9 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts import audit, ratelimit
+from accounts import audit, ratelimit, usernames
 from accounts.exceptions import ValidationFailed
-from accounts.models import User
+from accounts.models import USERNAME_TAKEN, User
 
 
 def _username_errors(username):
@@ -15,9 +15,9 @@ def _username_errors(username):
         field.clean(username, None)
     except ValidationError as error:
         return list(error.messages)
-    # Like Django's UserCreationForm: "Alice" and "alice" would be indistinguishable to people.
-    if User.objects.filter(username__iexact=username).exists():
-        return ["A user with that username already exists."]
+    # "Alice", "alice" and "ａｌｉｃｅ" would be indistinguishable to people.
+    if User.objects.with_username(username).exists():
+        return [USERNAME_TAKEN]
     return []
 
 
@@ -44,6 +44,7 @@ def _password_errors(password, candidate):
 
 def register(username, email, password, password_confirm, meta):
     ratelimit.check_register(meta)
+    username = usernames.normalized(username)
     email = User.objects.normalize_email(email.strip())
     candidate = User(username=username, email=email)
     field_errors = {
@@ -64,7 +65,7 @@ def register(username, email, password, password_confirm, meta):
         raise ValidationFailed(
             {name: messages for name, messages in
              {"username": _username_errors(username), "email": _email_errors(email)}.items() if messages}
-            or {"username": ["A user with that username already exists."]}
+            or {"username": [USERNAME_TAKEN]}
         ) from None
     audit.record(audit.EventType.REGISTER, meta, user=candidate)
     return candidate

@@ -15,8 +15,9 @@ CHANGE_USER = "accounts.change_user"
 def set_roles(actor, user_id, role_names):
     """Make `role_names` exactly the roles of the user.
 
-    Nobody grants a role holding a codename they do not hold themselves, so the right to change
-    users is not a path to more rights than the actor has.
+    Nobody grants or removes a role holding a codename they do not hold themselves, so the right
+    to change users is neither a path to more rights than the actor has nor a way to strip
+    someone of rights the actor could not give back.
     """
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
@@ -27,9 +28,9 @@ def set_roles(actor, user_id, role_names):
     if unknown:
         raise ValidationFailed({"roles": [f"No role is named {name!r}." for name in sorted(unknown)]})
     held = set(user.groups.values_list("pk", flat=True))
-    granted = [role for role in roles if role.pk not in held]
-    if granted:
-        missing = codenames(Permission.objects.filter(group__in=granted)) - actor.get_all_permissions()
+    changed = held.symmetric_difference(role.pk for role in roles)
+    if changed:
+        missing = codenames(Permission.objects.filter(group__in=changed)) - actor.get_all_permissions()
         if missing:
             raise PermissionDenied(required=missing)
     user.groups.set(roles)

@@ -3,13 +3,14 @@
 from django.db.models import Q
 
 from accounts.models import User
+from accounts.staff import is_staff
 from accounts.text import is_storable
 
 VIEW_USER = "accounts.view_user"
 
 
 def can_see_all_users(viewer_user):
-    return viewer_user.is_staff or viewer_user.has_perm(VIEW_USER)
+    return is_staff(viewer_user) or viewer_user.has_perm(VIEW_USER)
 
 
 def visible_users(viewer_user):
@@ -17,10 +18,17 @@ def visible_users(viewer_user):
     return users if can_see_all_users(viewer_user) else users.filter(pk=viewer_user.pk)
 
 
-def matching_users(users, search=None):
-    """`search` matches the username or the email, ignoring case."""
+def matching_users(users, search=None, search_fields=("username", "email")):
+    """`search` matches any of `search_fields`, ignoring case; with none to search it matches nothing.
+
+    The caller names the fields the viewer may read: matching one they may not read would
+    reveal it one guess at a time.
+    """
     if search:
-        users = users.none() if not is_storable(search) else users.filter(
-            Q(username__icontains=search) | Q(email__icontains=search)
-        )
+        if not is_storable(search) or not search_fields:
+            return users.none()
+        condition = Q()
+        for field in search_fields:
+            condition |= Q(**{f"{field}__icontains": search})
+        users = users.filter(condition)
     return users

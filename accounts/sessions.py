@@ -2,6 +2,8 @@
 
 A session is revoked as a whole, which also ends its access tokens: every request
 looks the session up (accounts.authentication), so revocation takes effect at once.
+What else ends a session (its cap, a new password, deactivation) is the model's rule,
+LoginSession.check_usable, applied to access and refresh tokens alike.
 """
 
 import uuid
@@ -26,12 +28,12 @@ class TokenPair:
     session_id: uuid.UUID
 
 
-def _issue_pair(user, session_id):
-    access = tokens.issue_access(user, session_id)
-    refresh = tokens.issue_refresh(user, session_id)
+def _issue_pair(user, session):
+    access = tokens.issue_access(user, session)
+    refresh = tokens.issue_refresh(user, session)
     RefreshToken.objects.create(
         jti=refresh.jti,
-        session_id=session_id,
+        session=session,
         issued_at=refresh.issued_at,
         expires_at=refresh.expires_at,
     )
@@ -41,14 +43,14 @@ def _issue_pair(user, session_id):
         refresh=refresh.token,
         access_expires_at=access.expires_at,
         refresh_expires_at=refresh.expires_at,
-        session_id=session_id,
+        session_id=session.id,
     )
 
 
 @transaction.atomic
 def start_session(user):
-    session = LoginSession.objects.create(user=user)
-    return _issue_pair(user, session.id)
+    session = LoginSession.objects.create(user=user, password_digest=LoginSession.password_digest_of(user))
+    return _issue_pair(user, session)
 
 
 def _recorded_refresh_token(claims):
@@ -76,15 +78,14 @@ def rotate(raw_refresh, meta):
     if record is None:
         raise TokenRejected(TokenRejected.INVALID)
     session, user = record.session, record.session.user
-    if session.is_revoked or not user.is_active:
-        raise TokenRejected(TokenRejected.REVOKED)
+    session.check_usable()
 
     with transaction.atomic():
         consumed = RefreshToken.objects.filter(pk=record.pk, consumed_at__isnull=True).update(
             consumed_at=timezone.now()
         )
         if consumed:
-            pair = _issue_pair(user, session.id)
+            pair = _issue_pair(user, session)
     if not consumed:
         revoke_session(session.id)
         audit.record(audit.EventType.TOKEN_REUSE_DETECTED, meta, user=user, success=False)
@@ -94,7 +95,7 @@ def rotate(raw_refresh, meta):
 
 
 def revoke_session(session_id):
-    return LoginSession.objects.filter(pk=session_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return LoginSession.objects.filter(pk=session_id).revoke()
 
 
 def revoke(raw_refresh, meta):
@@ -109,6 +110,10 @@ def revoke(raw_refresh, meta):
     record = _recorded_refresh_token(claims)
     if record is None:
         raise TokenRejected(TokenRejected.INVALID)
+    try:
+        record.session.check_usable()
+    except TokenRejected:
+        return False
     revoked = bool(revoke_session(record.session_id))
     if revoked:
         audit.record(audit.EventType.TOKEN_REVOKED, meta, user=record.session.user)
@@ -122,4 +127,5 @@ def revoke_all(user, meta):
 
 
 def revoke_all_sessions(user):
-    return LoginSession.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke the sessions of `user` that still work; how many there were."""
+    return LoginSession.objects.still_working(user).revoke()

@@ -27,12 +27,12 @@ def _config():
     return settings.JWT
 
 
-def _issue(token_type, lifetime_seconds, claims):
+def _issue(token_type, lifetime_seconds, claims, not_after):
     config = _config()
     jti = uuid.uuid4()
     # JWT times are whole seconds; truncating here keeps the stored and signed times equal.
     issued_at = timezone.now().replace(microsecond=0)
-    expires_at = issued_at + timedelta(seconds=lifetime_seconds)
+    expires_at = min(issued_at + timedelta(seconds=lifetime_seconds), not_after)
     payload = {
         **claims,
         "token_type": token_type,
@@ -50,19 +50,21 @@ def _issue(token_type, lifetime_seconds, claims):
     return IssuedToken(token=token, jti=jti, issued_at=issued_at, expires_at=expires_at)
 
 
-def issue_access(user, session_id):
+def issue_access(user, session):
     return _issue(
         ACCESS,
         _config()["ACCESS_TOKEN_LIFETIME"],
-        {"user_id": str(user.pk), "username": user.get_username(), "sid": str(session_id)},
+        {"user_id": str(user.pk), "username": user.get_username(), "sid": str(session.id)},
+        not_after=session.expires_at,
     )
 
 
-def issue_refresh(user, session_id):
+def issue_refresh(user, session):
     return _issue(
         REFRESH,
         _config()["REFRESH_TOKEN_LIFETIME"],
-        {"user_id": str(user.pk), "sid": str(session_id)},
+        {"user_id": str(user.pk), "sid": str(session.id)},
+        not_after=session.expires_at,
     )
 
 

@@ -16,10 +16,11 @@ import pyotp
 import segno
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts import audit, ratelimit
+from accounts.current_password import require_current_password
 from accounts.digests import digest
 from accounts.exceptions import OtpInvalid, OtpRequired, ValidationFailed
 from accounts.models import RecoveryCode, TotpDevice
@@ -66,15 +67,23 @@ def setup(user):
     return TotpSetup(secret=secret, provisioning_uri=uri, qr_code_svg=_qr_code_svg(uri))
 
 
-def confirm(user, code, meta):
-    """Turn TOTP on with a current code from the app; returns the recovery codes, shown once."""
-    ratelimit.check_otp(user, meta)
+def confirm(user, code, password, meta):
+    """Turn TOTP on with a current code from the app; returns the recovery codes, shown once.
+
+    It needs the viewer's password too: with an access token alone, a thief could otherwise put
+    a secret of their own on the account and lock the owner out. The password is checked before
+    the code, so a refused attempt leaves the code unused. While TOTP is on nothing is replaced:
+    that takes disabling it first, with the password and a code of the current device.
+    """
+    ratelimit.check_viewer_password(user, meta, ratelimit.TOTP_IP_SCOPE)
     device = TotpDevice.objects.filter(user=user).first()
     if device is None:
         raise ValidationFailed({"code": ["Start with setupTotp."]})
     if device.is_confirmed:
         raise ValidationFailed({"code": [ALREADY_ON]})
-    if not _consume_totp_code(device, _normalized(code)):
+    require_current_password(user, password)
+    use = _totp_code_use(device, _normalized(code))
+    if use is None or not use.consume():
         _record_failure(user, meta)
         raise ValidationFailed({"code": [CODE_REFUSED]})
     recovery_codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
@@ -102,14 +111,22 @@ def check_second_factor(user, otp, meta):
 
 
 def disable(user, password, code, meta):
-    """Turn TOTP off; needs the password and a current code or an unused recovery code."""
-    ratelimit.check_otp(user, meta)
-    if not user.check_password(password):
-        raise ValidationFailed({"password": ["The password is not correct."]})
+    """Turn TOTP off; needs a current code or an unused recovery code, and the password.
+
+    Whether TOTP is on is no secret to the viewer (User.totpEnabled tells), so that is answered
+    first. The code is checked before the password, so only someone holding the second factor
+    ever learns whether a password was right, and it is used up only once the password was too.
+    """
+    ratelimit.check_viewer_password(user, meta, ratelimit.TOTP_IP_SCOPE)
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
     if device is None:
         raise ValidationFailed({}, NOT_ON)
-    if not _consume_any_code(device, code):
+    use = _code_use(device, _normalized(code))
+    if use is None or not use.is_open():
+        _record_failure(user, meta)
+        raise ValidationFailed({"code": [CODE_REFUSED]})
+    require_current_password(user, password)
+    if not use.consume():  # a concurrent request used the same code first
         _record_failure(user, meta)
         raise ValidationFailed({"code": [CODE_REFUSED]})
     remove(device, meta)
@@ -131,19 +148,39 @@ def _normalized(code):
     return "".join((code or "").split()).replace("-", "").lower()
 
 
+@dataclass(frozen=True)
+class _CodeUse:
+    """A code that matched, as the conditional UPDATE that uses it up: of two requests that
+    present the same code, only one can."""
+
+    unused: QuerySet
+    changes: dict
+
+    def is_open(self):
+        return self.unused.exists()
+
+    def consume(self):
+        return bool(self.unused.update(**self.changes))
+
+
 def _consume_any_code(device, code):
-    code = _normalized(code)
+    use = _code_use(device, _normalized(code))
+    return use is not None and use.consume()
+
+
+def _code_use(device, code):
+    """The use of a normalized current code or recovery code of `device`; None if it is neither."""
     if len(code) == TOTP_CODE_LENGTH:
-        return _consume_totp_code(device, code)
-    return _consume_recovery_code(device, code)
+        return _totp_code_use(device, code)
+    return _recovery_code_use(device, code)
 
 
-def _consume_totp_code(device, code):
+def _totp_code_use(device, code):
     step = _matching_step(device.secret, code)
     if step is None:
-        return False
+        return None
     newer_than_last_use = Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
-    return bool(TotpDevice.objects.filter(newer_than_last_use, pk=device.pk).update(last_used_step=step))
+    return _CodeUse(TotpDevice.objects.filter(newer_than_last_use, pk=device.pk), {"last_used_step": step})
 
 
 def _matching_step(secret, code):
@@ -158,11 +195,11 @@ def _matching_step(secret, code):
     return None
 
 
-def _consume_recovery_code(device, code):
+def _recovery_code_use(device, code):
     if len(code) != RECOVERY_CODE_LENGTH:
-        return False
+        return None
     unused = RecoveryCode.objects.filter(device=device, code_hash=digest(code), used_at__isnull=True)
-    return bool(unused.update(used_at=timezone.now()))
+    return _CodeUse(unused, {"used_at": timezone.now()})
 
 
 def _new_recovery_code():

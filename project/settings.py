@@ -35,7 +35,7 @@ if not DEBUG and (
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "project.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,22 +103,28 @@ DATABASES = {
     )
 }
 
+# Rate-limit counters (accounts.ratelimit) have a cache of their own, which never drops a counter
+# before its window ends; the default cache is for things that may be evicted.
+RATELIMIT_USE_CACHE = "ratelimit"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # Redis itself must not evict them: its maxmemory-policy must be noeviction (accounts.checks).
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+        alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        for alias in ("default", RATELIMIT_USE_CACHE)
     }
 else:
     # The database cache is shared by every process that uses the same database,
     # so rate limits hold across gunicorn workers without extra services.
     CACHES = {
         "default": {
-            "BACKEND": "project.cache.AtomicDatabaseCache",
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "cache_table",
-        }
+        },
+        RATELIMIT_USE_CACHE: {
+            "BACKEND": "project.cache.CounterDatabaseCache",
+            "LOCATION": "ratelimit_counters",
+        },
     }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -172,9 +178,14 @@ JWT = {
     ),
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 86400),
+    # A session ends this long after its tokenAuth, however often it is refreshed.
+    "SESSION_MAX_LIFETIME": env_int("JWT_SESSION_MAX_LIFETIME", 30 * 24 * 3600),
     "ISSUER": env_str("JWT_ISSUER") or None,
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
 }
+
+if JWT["SESSION_MAX_LIFETIME"] < 1:
+    raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
@@ -185,14 +196,31 @@ GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+# Field selections written in a document (a fragment's counted once); GraphiQL's introspection has about 70.
+GRAPHQL_MAX_FIELDS = env_int("GRAPHQL_MAX_FIELDS", 200)
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
+# Nodes an operation may return, counted before it runs (API.md section 14).
+GRAPHQL_MAX_NODES = env_int("GRAPHQL_MAX_NODES", 10_000)
+# About the bytes of JSON one answer may hold (schema.execution counts them as leaves complete).
+GRAPHQL_MAX_RESPONSE_BYTES = env_int("GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000)
 
-# Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the default cache.
+# Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the RATELIMIT_USE_CACHE cache.
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
 REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
 # refreshToken and revokeToken calls per client IP: generous, since every client refreshes
 # every few minutes and many may share one address.
 TOKEN_RATE_LIMIT = env_rate("TOKEN_RATE_LIMIT", "60/m")
+
+# API keys (API.md section 6): the longest lifetime of a key, and its lifetime when none is asked for.
+API_KEY_MAX_LIFETIME = env_int("API_KEY_MAX_LIFETIME", 365 * 24 * 3600)
+if API_KEY_MAX_LIFETIME <= 0:
+    raise ImproperlyConfigured("API_KEY_MAX_LIFETIME must be a positive number of seconds.")
+
+# Audit rows one client address may add per minute for each kind of refusal (API.md section 5);
+# the first of each kind in a minute is always written.
+AUDIT_MAX_EVENTS_PER_MINUTE = env_int("AUDIT_MAX_EVENTS_PER_MINUTE", 50)
+if AUDIT_MAX_EVENTS_PER_MINUTE < 1:
+    raise ImproperlyConfigured("AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1.")
 
 # Page size of every connection when neither first nor last is given, and the most either may ask for.
 GRAPHQL_PAGE_SIZE = env_int("GRAPHQL_PAGE_SIZE", 20)

@@ -19,3 +19,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory: only a file honours the busy timeout that lets
     # concurrent writers (the race tests) wait for each other as they do in production.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}  # noqa: F405
+
+if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel workers share the one Redis database they are given: each keeps to its own keys
+    # (tests/conftest.py clears only those), so one worker's rate-limit counts never reach, nor
+    # get wiped under, another's tests.
+    for alias in CACHES:  # noqa: F405 (the default cache and the rate-limit counters')
+        CACHES[alias]["KEY_PREFIX"] = os.environ["PYTEST_XDIST_WORKER"]  # noqa: F405

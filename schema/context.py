@@ -12,12 +12,20 @@ class Context(StrawberryDjangoContext):
     @cached_property
     def viewer(self):
         headers = self.request.headers
-        return authenticate(headers.get("Authorization"), headers.get("X-API-Key"))
+        return authenticate(headers.get("Authorization"), headers.get("X-API-Key"), self.meta.ip)
 
     def forget_viewer(self):
         """Sessions were just revoked: fields after this one authenticate again, so a later
         mutation in the same document cannot run on a session that has ended."""
-        self.__dict__.pop("viewer", None)
+        viewer = self.__dict__.pop("viewer", None)
+        if viewer is not None:
+            self.__dict__.setdefault("actor", viewer)
+
+    @cached_property
+    def actor(self):
+        """Who made the request, for the audit log: the viewer its credential named, even after
+        a field of the document ended that session (forget_viewer)."""
+        return self.viewer
 
     @cached_property
     def meta(self):

@@ -124,7 +124,8 @@ class ContractErrors(SchemaExtension):
     """Rewrites the errors of each result into the shape API.md section 3 promises.
 
     Every FORBIDDEN passes through here, whichever rule raised it, so this is where the
-    audit log learns of refusals: one PERMISSION_DENIED event per operation that had any.
+    audit log learns of refusals: one PERMISSION_DENIED event per operation that had any,
+    recorded for the request's actor (a later field may have ended the viewer's session).
     """
 
     def on_operation(self) -> Iterator[None]:
@@ -134,7 +135,7 @@ class ContractErrors(SchemaExtension):
             result.errors = [format_error(error) for error in result.errors]
             if any(error.extensions["code"] == FORBIDDEN for error in result.errors):
                 context = self.execution_context.context
-                audit.record(audit.EventType.PERMISSION_DENIED, context.meta, user=context.viewer.user, success=False)
+                audit.record(audit.EventType.PERMISSION_DENIED, context.meta, user=context.actor.user, success=False)
 
 
 def log_unexpected_errors(errors):

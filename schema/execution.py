@@ -15,18 +15,45 @@ null, a value that does not serialize or is not of the field's type, a list hold
 inside a sub-selection are handled by graphql-core's own handle_field_error, so data, errors,
 their paths and null propagation are graphql-core's own (tests/test_execution.py compares both,
 synchronously and asynchronously).
+
+On both paths every leaf value is counted against the response budget as it is completed
+(PlainFieldShortcut.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
 """
 
 from functools import partial
+from json.encoder import encode_basestring_ascii
 from operator import attrgetter
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from django.conf import settings
+from graphql import ExecutionResult, GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.errors import GRAPHQL_VALIDATION_FAILED
+
 _UNKNOWN = object()
+
+# What the response budget counts (GRAPHQL_MAX_RESPONSE_BYTES), close to the answer's JSON: a
+# text leaf its JSON text, escapes included; any other leaf 8; each leaf 16 more for its key
+# and punctuation; each error 256. Objects and lists around the leaves are not counted; the node
+# limit (schema.node_count) bounds how many there are.
+LEAF_BYTES = 16
+OTHER_LEAF_BYTES = 8
+ERROR_BYTES = 256
+
+
+def _leaf_bytes(value):
+    return LEAF_BYTES + (len(encode_basestring_ascii(value)) if type(value) is str else OTHER_LEAF_BYTES)
+
+
+class ResponseTooLarge(BaseException):
+    """Ends an execution whose answer passed its budget.
+
+    A BaseException, so that graphql-core, which turns every Exception inside a field into that
+    field's error and goes on with the next, lets it through to execute_operation.
+    """
 
 
 def _nullable(graphql_type):
@@ -89,14 +116,59 @@ def _objects(read, source, listed):
 
 
 class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's execution with the shortcut for plain fields, and the response budget.
+
+    Every leaf value, on either path, and every field error is counted against
+    GRAPHQL_MAX_RESPONSE_BYTES as it is completed; past it the execution stops and the whole
+    answer is one GRAPHQL_VALIDATION_FAILED error, so no request builds a larger answer in memory.
+    """
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.response_bytes_left = settings.GRAPHQL_MAX_RESPONSE_BYTES
         # Field middleware (schema extensions with a `resolve` hook) must see every field.
         self.shortcut_allowed = not (self.middleware_manager and self.middleware_manager.middlewares)
         # graphql-core collects the fields of a selection once and reuses that object for every
         # item of a list, so what is plain among them is worked out once per execution.
         self.plain_leaves = {}
         self.plain_objects = {}
+
+    def spend(self, response_bytes):
+        self.response_bytes_left -= response_bytes
+        if self.response_bytes_left < 0:
+            raise ResponseTooLarge
+
+    def execute_operation(self, serially=None):
+        try:
+            result = super().execute_operation(serially)
+        except ResponseTooLarge:
+            return self.too_large()
+        if not self.is_awaitable(result):
+            return result
+
+        async def awaited():
+            try:
+                return await result
+            except ResponseTooLarge:
+                return self.too_large()
+
+        return awaited()
+
+    def too_large(self):
+        budget = settings.GRAPHQL_MAX_RESPONSE_BYTES
+        message = f"The answer would be larger than {budget} bytes; ask for fewer items or fields."
+        error = GraphQLError(message, extensions={"code": GRAPHQL_VALIDATION_FAILED, "maxResponseBytes": budget})
+        return ExecutionResult(data=None, errors=[error])
+
+    def complete_leaf_value(self, return_type, result):
+        value = super().complete_leaf_value(return_type, result)
+        self.spend(_leaf_bytes(value))
+        return value
+
+    def handle_field_error(self, raw_error, return_type, field_details_list, path):
+        super().handle_field_error(raw_error, return_type, field_details_list, path)
+        # Reached only when the error is kept at this field rather than passed to its parent.
+        self.spend(ERROR_BYTES)
 
     def plain_leaves_of(self, parent_type, grouped_field_set):
         """[(response name, read, serialize)] of the plain scalar fields in a selection."""
@@ -116,10 +188,13 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
         leaves = self.plain_leaves_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
         values = {}
+        response_bytes = 0
         for response_name, read, serialize in leaves:
             value = _serialized(read, serialize, source_value)
             if value is not None:
                 values[response_name] = value
+                response_bytes += _leaf_bytes(value)
+        self.spend(response_bytes)
         if not values:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         if len(values) == len(grouped_field_set):

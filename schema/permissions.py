@@ -1,28 +1,31 @@
-"""Small composable permission rules, declared on each field where it is read.
+"""Authorization rules, declared on each field where it is read.
 
-Each rule either lets the field run or raises the contract's error itself, so the
-code a client sees (UNAUTHENTICATED with a reason, FORBIDDEN with the missing
-codenames) is decided next to the rule that failed. Every protected field also
-gets ConfiguredCodenames, the operator's extra requirements from settings.
+A rule looks at the viewer (and, for a field of an object, at that object) and returns a
+Verdict. Rules compose as DRF's permissions do: `IsSelf() | IsStaff() | HasCodenames(VIEW_USER)`
+allows whoever one of them allows, `&` needs both, `~` inverts. Each rule describes itself, so
+the authorization matrix (`python manage.py authorization_matrix`, docs/authorization.md) is
+printed from the rules and cannot drift from them.
 
-Every field has a declared rule (tests/test_authorization_coverage.py walks the schema):
-either its own, through protected_field / protected_mutation, or, for the fields of an
-object type, the rule of the type: `@inherit_visibility` says that whoever may see the
-object may read those fields. Such fields keep Strawberry's fast path (no resolver wrapper,
-no per-item check); operator codenames configured for them are checked once per operation
-by ConfiguredCodenamesOfInheritedFields before anything runs.
+One place, `refuse`, turns a refusal into the contract's error: no viewer is UNAUTHENTICATED
+with the reason its credential was refused; an object the viewer may not see is NOT_FOUND;
+anything else is FORBIDDEN with the missing codenames (the union of those of every alternative).
+
+Every field has a declared rule (tests/test_authorization_coverage.py walks the schema): its
+own, through protected_field / protected_mutation, or, for the fields of an object type, the
+type's: `@inherit_visibility` says that whoever is given the object may read those fields.
+Such fields keep Strawberry's fast path (no resolver wrapper, no per-item check). The
+operator's codenames (settings.GRAPHQL_FIELD_CODENAMES) come on top: schema.codenames.
 """
 
-from functools import cache
+from dataclasses import dataclass, field
+from inspect import isasyncgen
 
 import strawberry
-from django.conf import settings
-from graphql import GraphQLError, TypeInfo, TypeInfoVisitor, Visitor, is_abstract_type, visit
-from graphql import ExecutionResult as GraphQLExecutionResult
-from strawberry.extensions import SchemaExtension
-from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.permission import PermissionExtension
 
-from schema.errors import Forbidden, Unauthenticated
+from accounts.exceptions import NotFound, PermissionDenied
+from accounts.staff import is_staff
+from schema.errors import MISSING_CREDENTIALS, Forbidden, Unauthenticated
 
 
 def viewer_of(info):
@@ -36,98 +39,241 @@ def authenticated_user(info):
 
 def user_of_viewer(viewer):
     if not viewer.is_authenticated:
-        raise Unauthenticated(viewer.rejection) if viewer.rejection else Unauthenticated()
+        raise Unauthenticated(viewer.rejection or MISSING_CREDENTIALS)
     return viewer.user
 
 
-def require_codenames(user, codenames):
-    missing = [codename for codename in codenames if not user.has_perm(codename)]
-    if missing:
-        raise Forbidden(required=missing)
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str | None = None  # no viewer: UNAUTHENTICATED with this reason
+    hidden: bool = False  # the object does not exist for this viewer: NOT_FOUND
+    required: frozenset = frozenset()  # FORBIDDEN: the codenames that would allow it
+    message: str | None = None
 
 
-class AllowAny(BasePermission):
-    def has_permission(self, source, info, **kwargs):
-        return True
+ALLOWED = Verdict(True)
 
 
-class IsAuthenticated(BasePermission):
-    def has_permission(self, source, info, **kwargs):
-        authenticated_user(info)
-        return True
+def refused(required=(), message=None):
+    return Verdict(False, required=frozenset(required), message=message)
 
 
-class IsStaff(BasePermission):
-    def has_permission(self, source, info, **kwargs):
-        if not authenticated_user(info).is_staff:
-            raise Forbidden()
-        return True
+def refuse(verdict):
+    """Raise the contract's error for a refusal; an allowed verdict passes."""
+    if verdict.allowed:
+        return
+    if verdict.reason:
+        raise Unauthenticated(verdict.reason)
+    if verdict.hidden:
+        raise NotFound()
+    raise Forbidden(verdict.message, required=verdict.required)
 
 
-class IsStaffOrCodename(BasePermission):
-    def __init__(self, codename):
-        self.codename = codename
+@dataclass(frozen=True)
+class Access:
+    """What a rule judges: who asks, for which object (a field's parent), with which arguments."""
 
-    def has_permission(self, source, info, **kwargs):
-        user = authenticated_user(info)
-        if not user.is_staff:
-            require_codenames(user, [self.codename])
-        return True
+    viewer: object
+    source: object = None
+    arguments: dict = field(default_factory=dict)
 
 
-class HasCodenames(BasePermission):
+class Rule:
+    def verdict(self, access):
+        raise NotImplementedError
+
+    def describe(self):
+        """The rule in a few words, for the authorization matrix."""
+        raise NotImplementedError
+
+    def leaves(self):
+        yield self
+
+    def __and__(self, other):
+        return AllOf(self, other)
+
+    def __or__(self, other):
+        return AnyOf(self, other)
+
+    def __invert__(self):
+        return Not(self)
+
+
+class AllOf(Rule):
+    """Every part allows; the first refusal, in the order written, is the answer."""
+
+    joiner = "; "
+
+    def __init__(self, *parts):
+        self.parts = [leaf for part in parts for leaf in (part.parts if type(part) is type(self) else [part])]
+
+    def verdict(self, access):
+        for part in self.parts:
+            verdict = part.verdict(access)
+            if not verdict.allowed:
+                return verdict
+        return ALLOWED
+
+    def describe(self):
+        return self.joiner.join(_described_within(part, self) for part in self.parts)
+
+    def leaves(self):
+        for part in self.parts:
+            yield from part.leaves()
+
+
+class AnyOf(AllOf):
+    """One part allows. Refused by all: UNAUTHENTICATED without a viewer, NOT_FOUND when every
+    part hides the object, else FORBIDDEN with every codename that would have allowed it."""
+
+    joiner = " or "
+
+    def verdict(self, access):
+        refusals = []
+        for part in self.parts:
+            verdict = part.verdict(access)
+            if verdict.allowed:
+                return verdict
+            refusals.append(verdict)
+        for refusal in refusals:
+            if refusal.reason:
+                return refusal
+        if all(refusal.hidden for refusal in refusals):
+            return refusals[0]
+        required = frozenset().union(*(refusal.required for refusal in refusals))
+        messages = [refusal.message for refusal in refusals if refusal.message]
+        return refused(required, messages[0] if messages else None)
+
+
+class Not(Rule):
+    """Allows what its rule refuses. A rule refused for want of a viewer stays refused: a
+    negation never lets an anonymous request through."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def verdict(self, access):
+        verdict = self.rule.verdict(access)
+        if verdict.reason:
+            return verdict
+        return refused() if verdict.allowed else ALLOWED
+
+    def describe(self):
+        return f"not ({self.rule.describe()})"
+
+    def leaves(self):
+        yield from self.rule.leaves()
+
+
+def _described_within(part, composite):
+    text = part.describe()
+    return f"({text})" if isinstance(part, AllOf) and type(part) is not type(composite) else text
+
+
+class AllowAny(Rule):
+    def verdict(self, access):
+        return ALLOWED
+
+    def describe(self):
+        return "anyone"
+
+
+class ViewerRule(Rule):
+    """A rule about an authenticated viewer; without one it answers UNAUTHENTICATED."""
+
+    def verdict(self, access):
+        viewer = access.viewer
+        if not viewer.is_authenticated:
+            return Verdict(False, reason=viewer.rejection or MISSING_CREDENTIALS)
+        return self.verdict_for(viewer.user, access)
+
+    def verdict_for(self, user, access):
+        raise NotImplementedError
+
+
+class IsAuthenticated(ViewerRule):
+    def verdict_for(self, user, access):
+        return ALLOWED
+
+    def describe(self):
+        return "authenticated"
+
+
+class IsStaff(ViewerRule):
+    """Staff as accounts.staff defines it: is_staff, or a superuser."""
+
+    def verdict_for(self, user, access):
+        return ALLOWED if is_staff(user) else refused()
+
+    def describe(self):
+        return "staff"
+
+
+class IsSelf(ViewerRule):
+    """For fields of User: the user themself."""
+
+    def verdict_for(self, user, access):
+        return ALLOWED if access.source is not None and access.source.pk == user.pk else refused()
+
+    def describe(self):
+        return "the user themself"
+
+
+class HasCodenames(ViewerRule):
     def __init__(self, *codenames):
         self.codenames = codenames
 
-    def has_permission(self, source, info, **kwargs):
-        require_codenames(authenticated_user(info), self.codenames)
-        return True
+    def verdict_for(self, user, access):
+        missing = [codename for codename in self.codenames if not user.has_perm(codename)]
+        return refused(missing) if missing else ALLOWED
+
+    def describe(self):
+        return "holds " + ", ".join(self.codenames)
 
 
-class IsSelfOrStaff(BasePermission):
-    """For fields of User: the user themself, or staff."""
+class ViewerMeets(ViewerRule):
+    """A rule the domain decides, such as tasks.selectors.can_see_all_tasks, so that the schema
+    and the domain ask the same function. `required` is what a refusal names."""
 
-    def has_permission(self, source, info, **kwargs):
-        user = authenticated_user(info)
-        if user.pk != source.pk and not user.is_staff:
-            raise Forbidden()
-        return True
+    def __init__(self, predicate, description, required=()):
+        self.predicate = predicate
+        self.description = description
+        self.required = required
 
+    def verdict_for(self, user, access):
+        return ALLOWED if self.predicate(user) else refused(self.required)
 
-class IsSelfOrStaffOrCodename(BasePermission):
-    """For fields of User: the user themself, staff, or a holder of `codename`."""
-
-    def __init__(self, codename):
-        self.codename = codename
-
-    def has_permission(self, source, info, **kwargs):
-        user = authenticated_user(info)
-        if user.pk != source.pk and not user.is_staff:
-            require_codenames(user, [self.codename])
-        return True
+    def describe(self):
+        return self.description
 
 
-class IsTokenLogin(BasePermission):
+class IsTokenLogin(ViewerRule):
     """Authenticated by a token from tokenAuth: an API key can never manage credentials."""
 
-    def has_permission(self, source, info, **kwargs):
-        authenticated_user(info)
-        if viewer_of(info).api_key is not None:
-            raise Forbidden("API keys cannot manage credentials; log in with tokenAuth and use the access token.")
-        return True
+    def verdict_for(self, user, access):
+        if access.viewer.api_key is not None:
+            return refused(message="API keys cannot manage credentials; log in with tokenAuth and use the access token.")
+        return ALLOWED
+
+    def describe(self):
+        return "a token login (not an API key)"
 
 
-class NoReadOnlyKey(BasePermission):
+class NoReadOnlyKey(Rule):
     """Part of every mutation (see protected_mutation): a read-only API key changes nothing."""
 
-    def has_permission(self, source, info, **kwargs):
-        api_key = viewer_of(info).api_key
+    def verdict(self, access):
+        api_key = access.viewer.api_key
         if api_key is not None and api_key.read_only:
-            raise Forbidden("This API key is read-only; mutations need a key that is not.")
-        return True
+            return refused(message="This API key is read-only; mutations need a key that is not.")
+        return ALLOWED
+
+    def describe(self):
+        return "not a read-only API key"
 
 
-class ObjectRule(BasePermission):
+class ObjectRule(ViewerRule):
     """For a mutation on one object: `check(viewer_user, **arguments)` is the domain's rule.
 
     It raises NotFound when the viewer may not see the object and PermissionDenied (with the
@@ -135,36 +281,70 @@ class ObjectRule(BasePermission):
     check again inside its transaction.
     """
 
-    def __init__(self, check):
+    def __init__(self, check, description):
         self.check = check
+        self.description = description
 
-    def has_permission(self, source, info, **kwargs):
-        self.check(authenticated_user(info), **kwargs)
-        return True
+    def verdict_for(self, user, access):
+        try:
+            self.check(user, **access.arguments)
+        except NotFound:
+            return Verdict(False, hidden=True)
+        except PermissionDenied as denied:
+            return refused(denied.required, denied.message)
+        return ALLOWED
 
-
-class ConfiguredCodenames(BasePermission):
-    """Codenames an operator requires for a field through settings.GRAPHQL_FIELD_CODENAMES."""
-
-    def has_permission(self, source, info, **kwargs):
-        codenames = settings.GRAPHQL_FIELD_CODENAMES.get(f"{info.path.typename}.{info.field_name}")
-        if codenames:
-            require_codenames(authenticated_user(info), codenames)
-        return True
-
-
-def _permission_extension(rules):
-    return PermissionExtension([*rules, ConfiguredCodenames()], use_directives=False)
+    def describe(self):
+        return self.description
 
 
-def protected_field(*rules, **field_kwargs):
+class FieldRule(PermissionExtension):
+    """The rule of one field: the declared rule, then the operator's codenames for the field.
+
+    `shows` says which objects the field answers when its resolver narrows them (the viewer's
+    own tasks...), for the authorization matrix.
+    """
+
+    def __init__(self, rule, shows=None):
+        super().__init__(permissions=[], use_directives=False)
+        self.rule = rule
+        self.shows = shows
+
+    def check(self, source, info, arguments):
+        from schema import codenames  # it reads the schema, which is built from these rules
+
+        viewer = viewer_of(info)
+        verdict = self.rule.verdict(Access(viewer, source, arguments))
+        if verdict.allowed:
+            verdict = codenames.configured_verdict(viewer, codenames.field_requirements(info))
+        refuse(verdict)
+
+    def resolve(self, next_, source, info, **kwargs):
+        from schema import codenames
+
+        self.check(source, info, kwargs)
+        if codenames.payload_viewer_to_check(info):
+            return codenames.resolve_payload_for_its_viewer(lambda: next_(source, info, **kwargs), info)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_, source, info, **kwargs):
+        self.check(source, info, kwargs)
+        result = next_(source, info, **kwargs)
+        return result if isasyncgen(result) else await result
+
+
+def _field_rule(rules, shows):
+    return FieldRule(rules[0] if len(rules) == 1 else AllOf(*rules), shows)
+
+
+def protected_field(*rules, shows=None, **field_kwargs):
     """A query or object field that runs only when every rule allows it."""
-    return strawberry.field(extensions=[_permission_extension(rules)], **field_kwargs)
+    return strawberry.field(extensions=[_field_rule(rules, shows)], **field_kwargs)
 
 
 def protected_mutation(*rules, **field_kwargs):
     """A mutation that runs only when every rule allows it, and never for a read-only API key."""
-    return strawberry.mutation(extensions=[_permission_extension((NoReadOnlyKey(), *rules))], **field_kwargs)
+    return strawberry.mutation(extensions=[_field_rule((*rules, NoReadOnlyKey()), None)], **field_kwargs)
 
 
 def inherit_visibility(cls):
@@ -177,61 +357,35 @@ def inherits_visibility(strawberry_type):
     return getattr(strawberry_type.origin, "__inherits_visibility__", False)
 
 
-def has_own_rule(field):
-    return any(isinstance(extension, PermissionExtension) for extension in field.extensions)
+def viewer_is_payload_user(cls):
+    """Declares a payload type (TokenPayload) inside which the viewer is the user it holds.
 
-
-@cache
-def fields_with_inherited_rules(strawberry_schema):
-    """GraphQL names ("Type.field") of the fields whose rule is their type's."""
-    names = set()
-    for type_name in strawberry_schema._schema.type_map:
-        definition = strawberry_schema.get_type_by_name(type_name)
-        if definition is not None and hasattr(definition, "fields") and inherits_visibility(definition):
-            names.update(
-                f"{type_name}.{strawberry_schema.config.name_converter.get_graphql_name(field)}"
-                for field in definition.fields
-                if not has_own_rule(field)
-            )
-    return frozenset(names)
-
-
-def selected_field_names(schema, document):
-    """Every "Type.field" the document selects, through fragments too.
-
-    A field selected on an interface or a union (`node(id: $id) { id }`) may be read on any
-    of its object types, so it counts as selected on each of them.
+    The field that returns it must make that user the viewer (Context.act_as) as it resolves;
+    every rule below it, the operator's codenames included, is then checked for that user.
     """
-    type_info = TypeInfo(schema)
-    names = set()
-
-    class CollectFields(Visitor):
-        def enter_field(self, node, *_):
-            parent = type_info.get_parent_type()
-            if parent is not None:
-                types = schema.get_possible_types(parent) if is_abstract_type(parent) else [parent]
-                names.update(f"{object_type.name}.{node.name.value}" for object_type in types)
-
-    visit(document, TypeInfoVisitor(type_info, CollectFields()))
-    return names
+    cls.__viewer_is_payload_user__ = True
+    return cls
 
 
-class ConfiguredCodenamesOfInheritedFields(SchemaExtension):
-    """Operator codenames for fields without a rule of their own, checked once before execution."""
+def is_payload_viewer_type(strawberry_type):
+    return getattr(getattr(strawberry_type, "origin", None), "__viewer_is_payload_user__", False)
 
-    def on_execute(self):
-        configured = settings.GRAPHQL_FIELD_CODENAMES
-        if configured:
-            context = self.execution_context
-            inherited = fields_with_inherited_rules(context.schema)
-            selected = selected_field_names(context.schema._schema, context.graphql_document)
-            required = {
-                codename for name in selected & inherited for codename in configured.get(name, ())
-            }
-            if required:
-                try:
-                    require_codenames(user_of_viewer(context.context.viewer), required)
-                except (Forbidden, Unauthenticated) as refused:
-                    error = GraphQLError(refused.message, original_error=refused)
-                    context.result = GraphQLExecutionResult(data=None, errors=[error])
-        yield
+
+def lists_objects_of(node_type):
+    """Declares a connection or edge type as a wrapper of `node_type`: the field that returns the
+    wrapper is the field that returns those objects (for type-level codenames, schema.codenames)."""
+
+    def declare(cls):
+        cls.__lists_objects_of__ = node_type
+        return cls
+
+    return declare
+
+
+def field_rule(field):
+    """The FieldRule of a Strawberry field, or None when the field has no rule of its own."""
+    return next((extension for extension in field.extensions if isinstance(extension, FieldRule)), None)
+
+
+def has_own_rule(field):
+    return field_rule(field) is not None

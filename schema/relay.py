@@ -16,34 +16,34 @@ This makes the GraphQL types `TaskEdge { cursor node }` and
 with its arguments typed by the shared annotations `First`, `After`, `Last`, `Before`.
 
 `ordering` names model fields (a leading "-" means descending); the primary key is added as the
-last key so that every position is unique. Pages are keyset pages: a cursor holds the ordering
-values of its row, so rows inserted or deleted between requests never shift a page, and each
-page costs one query however deep it is (`totalCount`, when selected, costs one more).
+last key so that every position is unique. Pages are keyset pages. A cursor holds only its
+row's primary key, so nothing the viewer may not read can be decoded from it (API.md section
+4); the page query reads the row's ordering values from the list itself, by subqueries, so rows
+inserted or deleted elsewhere never shift a page, and each page costs one query however deep it
+is (`totalCount`, when selected, costs one more; both `after` and `before` together, one more).
+A cursor whose row has left the list (deleted, or no longer matching the filter) is
+BAD_USER_INPUT asking to start again: its position cannot be known without its values.
 `first` and `last` default to settings.GRAPHQL_PAGE_SIZE and may not exceed
 settings.GRAPHQL_MAX_PAGE_SIZE; a negative or too large size, `first` together with `last`,
-and a malformed or foreign cursor are BAD_USER_INPUT with `fieldErrors` on that argument.
+and a malformed cursor are BAD_USER_INPUT with `fieldErrors` on that argument.
 `hasPreviousPage` when paging forward (and `hasNextPage` when paging backward) says whether a
 cursor was given, as the Relay specification allows, rather than costing another query.
 """
 
 import base64
 import binascii
-import json
 from enum import Enum
 from typing import Annotated
 
 import strawberry
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from strawberry import relay
 from strawberry.types.field import StrawberryField
 from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
-from accounts.text import is_storable
-from schema.permissions import inherit_visibility
+from schema.permissions import inherit_visibility, lists_objects_of
 
 _node_loaders = {}
 
@@ -109,6 +109,11 @@ def global_id_field(type_name):
     )
 
 
+def node_type_name(value):
+    """The type a global id names (BAD_USER_INPUT when it is no global id)."""
+    return parse_global_id(value)[0]
+
+
 def load_node(viewer_user, value):
     type_name, _ = parse_global_id(value)
     loader = _node_loaders.get(type_name)
@@ -143,50 +148,57 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="Cursor of the last edge; null on an empty page.")
 
 
+_MAX_PK = 2**63 - 1  # the largest BigAutoField; a larger number is no row's
+
+
 class _Keys:
     """The ordering of one connection as (field, descending) pairs, ending with the primary key."""
 
     def __init__(self, queryset, ordering):
-        self.connection = connections[queryset.db]
+        self.queryset = queryset
         meta = queryset.model._meta
-        self.fields = []
-        for name in ordering:
-            descending = name.startswith("-")
-            self.fields.append((meta.get_field(name.lstrip("-")), descending))
-        last_descending = self.fields[-1][1] if self.fields else False
-        self.fields.append((meta.pk, last_descending))
-        self.names = [field.attname for field, _ in self.fields]
+        self.fields = [(meta.get_field(name.lstrip("-")), name.startswith("-")) for name in ordering]
+        if not self.fields or self.fields[-1][0] != meta.pk:
+            last_descending = self.fields[-1][1] if self.fields else False
+            self.fields.append((meta.pk, last_descending))
 
     def order_by(self, reverse=False):
         return [("-" if descending != reverse else "") + field.attname for field, descending in self.fields]
 
-    def cursor(self, row):
-        values = {field.attname: field.value_to_string(row) for field, _ in self.fields}
-        return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+    @staticmethod
+    def cursor(row):
+        return base64.urlsafe_b64encode(str(row.pk).encode()).decode()
 
-    def decode(self, cursor, argument):
+    @staticmethod
+    def decode(cursor, argument):
+        """The primary key a cursor holds."""
         try:
-            values = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-            if not isinstance(values, dict) or sorted(values) != sorted(self.names):
-                raise ValueError
-            if any(not isinstance(value, str) or not is_storable(value) for value in values.values()):
-                raise ValueError
-            decoded = {field.attname: field.to_python(values[field.attname]) for field, _ in self.fields}
-            for field, _ in self.fields:  # what the database cannot take (a date before year 1 in UTC...)
-                field.get_db_prep_value(decoded[field.attname], self.connection)
-            return decoded
-        except (ValueError, TypeError, OverflowError, UnicodeError, binascii.Error, ValidationError):
-            raise ValidationFailed({argument: ["Not a valid cursor for this list."]}) from None
+            text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+        except (ValueError, UnicodeError, binascii.Error):
+            text = ""
+        if not (text.isascii() and text.isdigit() and len(text) <= len(str(_MAX_PK)) and int(text) <= _MAX_PK):
+            raise ValidationFailed({argument: ["Not a valid cursor for this list."]})
+        return int(text)
 
-    def beyond(self, values, forward):
-        """Rows strictly after (`forward`) or before the row these values came from."""
+    def beyond(self, pk, forward):
+        """Rows strictly after (`forward`) or before the row `pk` of the list.
+
+        The row's ordering values are read by subqueries of the same query, from the list
+        itself: a cursor naming a row outside it (someone else's task) compares with nothing.
+        """
+        row = self.queryset.filter(pk=pk).order_by()
         condition = Q()
         equal = {}
         for field, descending in self.fields:
+            value = pk if field.primary_key else Subquery(row.values(field.attname)[:1])
             lookup = "lt" if descending == forward else "gt"
-            condition |= Q(**equal, **{f"{field.attname}__{lookup}": values[field.attname]})
-            equal[field.attname] = values[field.attname]
+            condition |= Q(**equal, **{f"{field.attname}__{lookup}": value})
+            equal[field.attname] = value
         return condition
+
+
+def _gone(argument):
+    return ValidationFailed({argument: ["This cursor's item is no longer in the list; start again without a cursor."]})
 
 
 def _page_size(value, argument):
@@ -204,19 +216,36 @@ def page_of(queryset, ordering, *, first=None, after=None, last=None, before=Non
     if first is not None and last is not None:
         raise ValidationFailed({"last": ["Give first or last, not both."]})
     keys = _Keys(queryset, ordering)
-    if after is not None:
-        queryset = queryset.filter(keys.beyond(keys.decode(after, "after"), forward=True))
-    if before is not None:
-        queryset = queryset.filter(keys.beyond(keys.decode(before, "before"), forward=False))
-    if last is not None:
-        rows = list(queryset.order_by(*keys.order_by(reverse=True))[: last + 1])
-        has_previous, has_next = len(rows) > last, before is not None
-        rows = rows[:last][::-1]
+    cursors = {
+        argument: keys.decode(cursor, argument)
+        for argument, cursor in (("after", after), ("before", before))
+        if cursor is not None
+    }
+    between = Q()
+    if "after" in cursors:
+        between &= keys.beyond(cursors["after"], forward=True)
+    if "before" in cursors:
+        between &= keys.beyond(cursors["before"], forward=False)
+    backward = last is not None
+    # The anchor is the cursor the page starts from. It is read with the page: it sorts just
+    # before the page's rows, so the same query tells whether it is still in the list.
+    anchor_argument, far_argument = ("before", "after") if backward else ("after", "before")
+    anchor = cursors.get(anchor_argument)
+    if far_argument in cursors and not queryset.filter(pk=cursors[far_argument]).exists():
+        raise _gone(far_argument)
+    rows = queryset.filter(Q(pk=anchor) | between) if anchor is not None else queryset.filter(between)
+    size = last if backward else (settings.GRAPHQL_PAGE_SIZE if first is None else first)
+    rows = list(rows.order_by(*keys.order_by(reverse=backward))[: size + 1 + (anchor is not None)])
+    if anchor is not None:
+        if not rows or rows[0].pk != anchor:
+            raise _gone(anchor_argument)
+        rows = rows[1:]
+    more, rows = len(rows) > size, rows[:size]
+    if backward:
+        rows.reverse()
+        has_previous, has_next = more, before is not None
     else:
-        size = settings.GRAPHQL_PAGE_SIZE if first is None else first
-        rows = list(queryset.order_by(*keys.order_by())[: size + 1])
-        has_previous, has_next = after is not None, len(rows) > size
-        rows = rows[:size]
+        has_previous, has_next = after is not None, more
     page_info = PageInfo(
         has_next_page=has_next,
         has_previous_page=has_previous,
@@ -248,6 +277,7 @@ def selected_node_fields(info):
 def connection_type(node_type, name, noun):
     """The `<name>Connection` type (with its `<name>Edge`) for pages of `node_type`."""
 
+    @lists_objects_of(node_type)
     @inherit_visibility
     @strawberry.type(name=f"{name}Edge", description=f"One {noun} in a page, with its cursor.")
     class Edge:
@@ -258,6 +288,7 @@ def connection_type(node_type, name, noun):
         )
         keys: strawberry.Private[object]
 
+    @lists_objects_of(node_type)
     @inherit_visibility
     @strawberry.type(name=f"{name}Connection", description=f"A page of {noun}s, with cursors and the total.")
     class Connection:

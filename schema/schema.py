@@ -8,10 +8,10 @@ from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.accounts.totp import TotpMutations
 from schema.audit.queries import AuditQueries
+from schema.codenames import InheritedFieldCodenames
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
-from schema.permissions import ConfiguredCodenamesOfInheritedFields
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
 
@@ -41,5 +41,5 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     execution_context_class=PlainFieldShortcut,
-    extensions=[ContractErrors, ConfiguredCodenamesOfInheritedFields, DocumentLimits],
+    extensions=[ContractErrors, InheritedFieldCodenames, DocumentLimits],
 )

@@ -1,34 +1,66 @@
-"""Which tasks a viewer may see."""
+"""Which tasks a viewer may see: the one rule every path to a task uses."""
 
 from django.db.models import Q
 
+from accounts.staff import is_staff
 from accounts.text import is_storable
 
 from tasks.models import Task
 
 VIEW_TASK = "tasks.view_task"
+CHANGE_TASK = "tasks.change_task"
+# Changing implies reading, as in Django's admin: who may change every task may see every task.
+SEE_ALL_CODENAMES = (VIEW_TASK, CHANGE_TASK)
+SEES_ALL_TASKS = "staff or holds " + " or ".join(SEE_ALL_CODENAMES)
 
 
 def can_see_all_tasks(viewer_user):
-    return viewer_user.is_staff or viewer_user.has_perm(VIEW_TASK)
+    """Staff, and holders of tasks.view_task or tasks.change_task, see every task."""
+    return is_staff(viewer_user) or any(viewer_user.has_perm(codename) for codename in SEE_ALL_CODENAMES)
 
 
-def can_see(viewer_user, task):
-    return task.owner_id == viewer_user.pk or can_see_all_tasks(viewer_user)
+VISIBLE_TASKS = f"the viewer's own tasks, or every task when the viewer is {SEES_ALL_TASKS}"
 
 
 def visible_tasks(viewer_user):
-    """The viewer's own tasks; staff and holders of tasks.view_task see everyone's."""
+    """The viewer's own tasks, or every task for those who may see all."""
     tasks = Task.objects.all()
     return tasks if can_see_all_tasks(viewer_user) else tasks.filter(owner=viewer_user)
 
 
-def matching(tasks, completed=None, search=None):
-    """`search` matches the title or the description, ignoring case."""
+def visible_task(viewer_user, task_id, tasks=None):
+    """The task (from `tasks`, default all, owners joined), or None when it does not exist or
+    the viewer may not see it.
+
+    The viewer's own task is read first, with a query that holds both the id and the owner, so
+    the usual reader needs no codename lookup. Any other id costs the same work whether a task
+    has it or not: that query, the viewer's codenames, and, only for those who may see every
+    task, a read by id. So NOT_FOUND cannot tell by its timing a hidden task from a missing one.
+    """
+    tasks = Task.objects.select_related("owner") if tasks is None else tasks
+    own = _one(tasks.filter(pk=task_id, owner=viewer_user))
+    if own is not None or not can_see_all_tasks(viewer_user):
+        return own
+    return _one(tasks.filter(pk=task_id))
+
+
+def _one(tasks):
+    # get() rather than first(): no ORDER BY to compile for a lookup by primary key.
+    try:
+        return tasks.get()
+    except Task.DoesNotExist:
+        return None
+
+
+def matching(tasks, completed=None, search=None, search_fields=("title", "description")):
+    """`search` matches any of `search_fields`, ignoring case; with none to search it matches nothing."""
     if completed is not None:
         tasks = tasks.filter(completed=completed)
     if search:
-        tasks = tasks.none() if not is_storable(search) else tasks.filter(
-            Q(title__icontains=search) | Q(description__icontains=search)
-        )
+        if not is_storable(search) or not search_fields:
+            return tasks.none()
+        condition = Q()
+        for field in search_fields:
+            condition |= Q(**{f"{field}__icontains": search})
+        tasks = tasks.filter(condition)
     return tasks

@@ -1,7 +1,8 @@
 import json
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.test import Client
 
 from accounts.models import User
@@ -54,11 +55,33 @@ def only_error(result):
     return result["errors"][0]
 
 
+def shares_the_cache():
+    """Whether other test processes use this cache too: Redis under parallel workers, where each
+    worker's keys carry its own prefix (project/test_settings.py)."""
+    return bool(settings.CACHES["default"].get("KEY_PREFIX"))
+
+
+def delete_cache_keys(prefix):
+    """Delete the keys made under `prefix` ("" for none) in the shared Redis cache."""
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
+def clear_own_cache():
+    """Empty the default cache and the rate-limit counters' (both in the one Redis, when it is shared)."""
+    if shares_the_cache():
+        delete_cache_keys(settings.CACHES["default"]["KEY_PREFIX"])
+    else:
+        for each in caches.all():
+            each.clear()
+
+
 @pytest.fixture(autouse=True)
 def clear_cache(db):
-    cache.clear()
+    clear_own_cache()
     yield
-    cache.clear()
+    clear_own_cache()
 
 
 @pytest.fixture

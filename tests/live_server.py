@@ -1,8 +1,9 @@
 """A real server process for tests that need one: gunicorn on a free loopback port, stopped by pid.
 
-It runs the production settings (DEBUG off) on a SQLite file in its own folder, with the
-suite's cache (Redis when REDIS_URL is set, else the database cache), so what it answers is
-what a deployment answers. Extra environment variables configure it like an operator would.
+It runs the production settings (DEBUG off) on a SQLite file in its own folder, so what it
+answers is what a deployment answers. Its caches are tables of that database, so rate-limit
+counts of other tests never reach it; pass REDIS_URL to share the suite's Redis (a test of what
+holds across processes). Extra environment variables configure it like an operator would.
 """
 
 import json
@@ -34,6 +35,7 @@ class GunicornServer:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+            "REDIS_URL": "",
             **environment,
         }
 

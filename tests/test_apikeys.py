@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from accounts import apikeys
 from accounts.models import ApiKey, AuditEvent, LoginSession
-from schema.permissions import NoReadOnlyKey
+from accounts.request_meta import RequestMeta
+from schema.permissions import NoReadOnlyKey, field_rule
 from schema.relay import to_global_id
 from schema.schema import schema
 from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
@@ -18,19 +20,21 @@ from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_err
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
 CREATE = """
-mutation Create($name: String!, $readOnly: Boolean, $expiresAt: DateTime) {
-  createApiKey(name: $name, readOnly: $readOnly, expiresAt: $expiresAt) {
-    secret apiKey { id name prefix readOnly createdAt lastUsedAt expiresAt revokedAt }
+mutation Create($name: String!, $readOnly: Boolean, $expiresAt: DateTime, $password: String) {
+  createApiKey(name: $name, readOnly: $readOnly, expiresAt: $expiresAt, password: $password) {
+    secret apiKey { id name prefix readOnly createdAt lastUsedAt lastUsedIp expiresAt revokedAt }
   }
 }
 """
 REVOKE = "mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }"
-API_KEYS = "{ apiKeys { id name prefix readOnly createdAt lastUsedAt expiresAt revokedAt } }"
+API_KEYS = "{ apiKeys { id name prefix readOnly createdAt lastUsedAt lastUsedIp expiresAt revokedAt } }"
 ME = "{ me { username } }"
 REVOKE_TOKEN = "mutation Logout($refresh: String!) { revokeToken(refresh: $refresh) { revoked } }"
 
 CREDENTIAL_MUTATIONS = {
-    "createApiKey": ('mutation { createApiKey(name: "another") { secret } }', {}),
+    "createApiKey": (
+        'mutation($pw: String!) { createApiKey(name: "another", password: $pw) { secret } }', {"pw": PASSWORD}
+    ),
     "revokeApiKey": ("mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id } }", {"id": None}),
     "changePassword": (
         "mutation($old: String!) { changePassword(oldPassword: $old, newPassword: \"a new long passphrase\") "
@@ -39,7 +43,9 @@ CREDENTIAL_MUTATIONS = {
     ),
     "revokeAllTokens": ("mutation { revokeAllTokens }", {}),
     "setupTotp": ("mutation { setupTotp { secret } }", {}),
-    "confirmTotp": ('mutation { confirmTotp(code: "123456") { recoveryCodes } }', {}),
+    "confirmTotp": (
+        'mutation($pw: String!) { confirmTotp(code: "123456", password: $pw) { recoveryCodes } }', {"pw": PASSWORD}
+    ),
     "disableTotp": ('mutation($pw: String!) { disableTotp(password: $pw, code: "123456") }', {"pw": PASSWORD}),
 }
 
@@ -51,7 +57,7 @@ def with_key(secret):
 
 
 def create_key(client, name="ci", **arguments):
-    result = client.execute(CREATE, {"name": name, **arguments})
+    result = client.execute(CREATE, {"name": name, "password": PASSWORD, **arguments})
     assert "errors" not in result, result
     return result["data"]["createApiKey"]
 
@@ -88,12 +94,50 @@ def test_create_shows_the_secret_once_and_stores_only_a_digest(alice, alice_clie
     assert secret.startswith(api_key["prefix"] + "_")
     assert len(secret.removeprefix(api_key["prefix"] + "_")) >= 43  # 256 random bits, base64url
     assert api_key["name"] == "deploy bot" and api_key["readOnly"] is False
-    assert api_key["lastUsedAt"] is None and api_key["expiresAt"] is None and api_key["revokedAt"] is None
+    assert api_key["lastUsedAt"] is None and api_key["lastUsedIp"] is None and api_key["revokedAt"] is None
+    assert api_key["expiresAt"] is not None
 
     row = ApiKey.objects.get(user=alice)
     assert secret not in str(list(ApiKey.objects.values()))
     assert row.secret_hash != secret
     assert AuditEvent.objects.filter(type="API_KEY_CREATED", user=alice).count() == 1
+
+
+def test_a_stolen_access_token_alone_cannot_create_a_key(alice, alice_client):
+    without_password = alice_client.execute('mutation { createApiKey(name: "backdoor") { secret } }')
+    wrong_password = alice_client.execute(CREATE, {"name": "backdoor", "password": "a guess"})
+    for refused in (without_password, wrong_password):
+        error = only_error(refused)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert list(error["extensions"]["fieldErrors"]) == ["password"]
+    assert not ApiKey.objects.exists()
+    assert not AuditEvent.objects.filter(type="API_KEY_CREATED").exists()
+
+
+def test_a_key_expires_a_year_after_its_creation_by_default(alice, client_for):
+    with time_machine.travel(START, tick=False) as clock:
+        created = create_key(client_for(alice))
+        assert created["apiKey"]["expiresAt"] == (START + timedelta(days=365)).isoformat()
+        client = with_key(created["secret"])
+        clock.shift(timedelta(days=365, seconds=-1))
+        assert client.execute(ME)["data"]["me"]["username"] == "alice"
+        clock.shift(timedelta(seconds=1))
+        assert rejection(client.execute(ME)) == ("UNAUTHENTICATED", "api_key_invalid")
+
+
+@override_settings(API_KEY_MAX_LIFETIME=3600)
+def test_no_key_outlives_the_maximum_lifetime(alice, client_for):
+    latest = (START + timedelta(hours=1)).isoformat()
+    with time_machine.travel(START, tick=False):
+        client = client_for(alice)
+        assert create_key(client, "default")["apiKey"]["expiresAt"] == latest
+        assert create_key(client, "longest", expiresAt=latest)["apiKey"]["expiresAt"] == latest
+        later = (START + timedelta(hours=1, seconds=1)).isoformat()
+        too_late = client.execute(CREATE, {"name": "later", "password": PASSWORD, "expiresAt": later})
+    assert only_error(too_late)["extensions"]["fieldErrors"] == {
+        "expiresAt": [f"Must be no later than {latest}: keys live at most 3600 seconds."]
+    }
+    assert sorted(ApiKey.objects.values_list("name", flat=True)) == ["default", "longest"]
 
 
 def test_the_secrets_of_two_keys_differ(alice_client):
@@ -134,6 +178,22 @@ def test_last_used_at_is_written_at_most_once_a_minute(alice, key):
         assert ApiKey.objects.get(user=alice).last_used_at == START + timedelta(seconds=61)
 
 
+def test_the_owner_sees_from_where_a_key_was_last_used(alice, alice_client, key):
+    """So that the owner can spot a key used from somewhere they do not know."""
+    client = with_key(key["secret"])
+    with time_machine.travel(START, tick=False) as clock:
+        client.execute(ME, REMOTE_ADDR="198.51.100.7")
+        clock.shift(timedelta(seconds=59))
+        client.execute(ME, REMOTE_ADDR="203.0.113.9")  # within the minute: nothing is written
+        assert ApiKey.objects.values_list("last_used_at", "last_used_ip").get() == (START, "198.51.100.7")
+        clock.shift(timedelta(seconds=2))
+        client.execute(ME, REMOTE_ADDR="203.0.113.9")
+    listed = alice_client.execute(API_KEYS)["data"]["apiKeys"]
+    assert [(item["lastUsedAt"], item["lastUsedIp"]) for item in listed] == [
+        ((START + timedelta(seconds=61)).isoformat(), "203.0.113.9")
+    ]
+
+
 def test_api_keys_lists_the_viewers_keys_without_secrets(alice_client, bob, as_user, key, read_only_key):
     create_key(as_user(bob), "bob's key")
     listed_by_token = alice_client.execute(API_KEYS)["data"]["apiKeys"]
@@ -161,7 +221,7 @@ def test_a_read_only_key_runs_no_mutation(alice, read_only_key):
     for operation, variables in [
         (REVOKE_TOKEN, {"refresh": session["refresh"]}),
         (LOGIN, {"username": "alice", "password": PASSWORD}),
-        (CREDENTIAL_MUTATIONS["createApiKey"][0], {}),
+        CREDENTIAL_MUTATIONS["createApiKey"],
     ]:
         assert rejection(client.execute(operation, variables)) == ("FORBIDDEN", None)
     assert not LoginSession.objects.filter(revoked_at__isnull=False).exists()
@@ -172,12 +232,7 @@ def test_every_mutation_refuses_read_only_keys():
     fields = schema.get_type_by_name("Mutation").fields
     assert {"token_auth", "create_api_key", "disable_totp"} <= {field.python_name for field in fields}
     for field in fields:
-        permissions = [
-            permission
-            for extension in field.extensions
-            for permission in getattr(extension, "permissions", [])
-        ]
-        assert any(isinstance(permission, NoReadOnlyKey) for permission in permissions), field.name
+        assert any(isinstance(rule, NoReadOnlyKey) for rule in field_rule(field).rule.leaves()), field.name
 
 
 @pytest.mark.parametrize("mutation", sorted(CREDENTIAL_MUTATIONS))
@@ -196,6 +251,33 @@ def test_credential_mutations_need_a_token_login(alice, key, mutation):
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
     assert not hasattr(alice, "totp_device")
+
+
+def test_every_key_of_a_user_is_revoked_at_once(alice, bob, alice_client, as_user):
+    first, second = create_key(alice_client, "first"), create_key(alice_client, "second")
+    alice_client.execute(REVOKE, {"id": first["apiKey"]["id"]})
+    bobs = create_key(as_user(bob), "bob's")
+
+    assert apikeys.revoke_all_of(alice, RequestMeta(ip="192.0.2.1")) == 1
+
+    for created in (first, second):
+        assert rejection(with_key(created["secret"]).execute(ME)) == ("UNAUTHENTICATED", "api_key_invalid")
+    assert with_key(bobs["secret"]).execute(ME)["data"]["me"]["username"] == "bob"
+    assert AuditEvent.objects.filter(type="API_KEY_REVOKED", user=alice).count() == 2
+    assert apikeys.revoke_all_of(alice, RequestMeta()) == 0
+
+
+def test_ending_sessions_does_not_end_keys(alice, alice_client, key):
+    """As docs/sessions.md says: revokeAllTokens and changePassword end sessions, not API keys."""
+    assert alice_client.execute("mutation { revokeAllTokens }")["data"]["revokeAllTokens"] == 1
+    fresh = GraphQLClient().authenticate(GraphQLClient().login("alice")["access"])
+    changed = fresh.execute(
+        'mutation($old: String!) { changePassword(oldPassword: $old, newPassword: "a new long passphrase") '
+        "{ access } }",
+        {"old": PASSWORD},
+    )
+    assert "errors" not in changed, changed
+    assert with_key(key["secret"]).execute(ME)["data"]["me"]["username"] == "alice"
 
 
 def test_revoke_then_use(alice, alice_client, key):
@@ -241,20 +323,20 @@ def test_expire_then_use(alice, as_user):
 
 
 def test_an_expiry_in_the_past_is_bad_input(alice_client):
-    result = alice_client.execute(CREATE, {"name": "old", "expiresAt": "2001-01-01T00:00:00"})
+    result = alice_client.execute(CREATE, {"name": "old", "password": PASSWORD, "expiresAt": "2001-01-01T00:00:00"})
     assert only_error(result)["extensions"]["fieldErrors"] == {"expiresAt": ["The expiry must be in the future."]}
 
 
 @pytest.mark.parametrize("expires_at", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
 def test_an_expiry_beyond_the_years_a_database_holds_is_bad_input(alice_client, expires_at):
-    result = alice_client.execute(CREATE, {"name": "far", "expiresAt": expires_at})
+    result = alice_client.execute(CREATE, {"name": "far", "password": PASSWORD, "expiresAt": expires_at})
     assert list(only_error(result)["extensions"]["fieldErrors"]) == ["expiresAt"]
     assert alice_client.execute(API_KEYS) == {"data": {"apiKeys": []}}
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, "nul\x00byte"])
 def test_a_key_needs_a_sensible_name(alice_client, name):
-    result = alice_client.execute(CREATE, {"name": name})
+    result = alice_client.execute(CREATE, {"name": name, "password": PASSWORD})
     assert list(only_error(result)["extensions"]["fieldErrors"]) == ["name"]
 
 

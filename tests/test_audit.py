@@ -1,9 +1,16 @@
 """The audit log (API.md section 5): every event type recorded with IP and user agent; auditEvents and the admin."""
 
+import json
+import logging
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import AuditEvent
+from accounts.request_meta import RequestMeta
 from schema.relay import to_global_id
 from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 
@@ -135,7 +142,7 @@ def test_holders_of_the_codename_read_the_log_newest_first(client_for, auditor, 
         ("LOGIN_FAILURE", "bob", False),
         ("LOGIN_SUCCESS", "alice", True),
     ]
-    assert nodes[1]["user"] == {"username": "alice"} and nodes[0]["user"] is None
+    assert nodes[1]["user"] == {"username": "alice"} and nodes[0]["user"] == {"username": "bob"}
     assert (nodes[1]["ip"], nodes[1]["userAgent"]) == ("192.0.2.10", "AuditTest/1.0")
 
 
@@ -151,7 +158,7 @@ def test_the_log_filters_by_type_and_user(client_for, auditor, alice, bob):
         return [(edge["node"]["type"], edge["node"]["username"]) for edge in edges]
 
     assert usernames(type="LOGIN_SUCCESS") == [("LOGIN_SUCCESS", "bob"), ("LOGIN_SUCCESS", "alice")]
-    assert usernames(userId=to_global_id("User", alice.pk)) == [("LOGIN_SUCCESS", "alice")]
+    assert usernames(userId=to_global_id("User", alice.pk)) == [("LOGIN_FAILURE", "alice"), ("LOGIN_SUCCESS", "alice")]
     assert usernames(type="LOGIN_SUCCESS", userId=to_global_id("User", bob.pk)) == [("LOGIN_SUCCESS", "bob")]
 
 
@@ -216,3 +223,74 @@ def test_the_admin_shows_the_log_read_only(client, make_user, alice):
 def test_the_log_page_size_is_limited(client_for, auditor, first, code):
     result = client_for(auditor).execute(AUDIT_EVENTS, {"first": first})
     assert error_codes(result) == ([code] if code else [])
+
+
+def test_failed_logins_are_linked_to_the_account_with_that_username(client_for, auditor, alice):
+    client = GraphQLClient()
+    for _ in range(3):
+        login(client, "alice", "wrong")
+    login(client, "nobody", "wrong")
+    edges = client_for(auditor).execute(AUDIT_EVENTS, {"userId": to_global_id("User", alice.pk)})["data"]["auditEvents"]
+    assert [(edge["node"]["type"], edge["node"]["user"]) for edge in edges["edges"]] == [
+        ("LOGIN_FAILURE", {"username": "alice"})
+    ] * 3
+    assert AuditEvent.objects.get(username="nobody").user is None
+
+
+@override_settings(GRAPHQL_FIELD_CODENAMES={"User.email": ["accounts.view_user"]})
+def test_a_refusal_is_recorded_for_the_viewer_even_when_a_later_field_ends_the_session(client_for, alice):
+    document = 'mutation { createTask(input: {title: "x"}) { owner { email } } revokeAllTokens }'
+    result = client_for(alice).execute(document, **CLIENT)
+    assert only_error(result)["extensions"]["code"] == "FORBIDDEN"
+    assert result["data"]["revokeAllTokens"] == 1
+    event = AuditEvent.objects.get(type=Type.PERMISSION_DENIED)
+    assert (event.user, event.username) == (alice, "alice")
+
+
+REFUSALS_FROM = {"REMOTE_ADDR": "203.0.113.5", "HTTP_USER_AGENT": "flood/" + "x" * 600}
+
+
+def audit_log_lines(caplog):
+    return [json.loads(record.getMessage()) for record in caplog.records if record.name == "accounts.audit"]
+
+
+@override_settings(AUDIT_MAX_EVENTS_PER_MINUTE=3, LOGIN_RATE_LIMIT="100/m")
+def test_a_flood_of_refusals_from_one_client_is_capped_and_counted_in_the_log(alice, caplog):
+    caplog.set_level(logging.INFO, logger="accounts.audit")
+    client = GraphQLClient()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for number in range(10):
+            client.execute(LOGIN, {"username": f"random{number}" + "y" * 600, "password": "wrong"}, **REFUSALS_FROM)
+
+        stored = AuditEvent.objects.filter(type=Type.LOGIN_FAILURE).order_by("pk")
+        assert [event.username[:7] for event in stored] == ["random0", "random1", "random2"]
+        assert all(len(event.user_agent) == 512 and len(event.username) == 150 for event in stored)
+        lines = [line for line in audit_log_lines(caplog) if line["event"] == "LOGIN_FAILURE"]
+        assert [(line["stored"], line["count_this_minute"]) for line in lines] == [
+            *((True, count) for count in range(1, 4)),
+            *((False, count) for count in range(4, 11)),
+        ]
+
+        # Another client, and success from the same client, are not affected.
+        client.execute(LOGIN, {"username": "other", "password": "wrong"}, REMOTE_ADDR="198.51.100.1")
+        client.execute(LOGIN, {"username": "alice", "password": PASSWORD}, **REFUSALS_FROM)
+        assert stored.filter(username="other").exists()
+        assert AuditEvent.objects.filter(type=Type.LOGIN_SUCCESS, ip="203.0.113.5").exists()
+
+        clock.shift(timedelta(seconds=61))
+        client.execute(LOGIN, {"username": "next-minute", "password": "wrong"}, **REFUSALS_FROM)
+        assert stored.filter(username="next-minute").exists()
+
+
+@override_settings(AUDIT_MAX_EVENTS_PER_MINUTE=3)
+def test_refusals_of_a_read_only_key_are_capped_per_client(alice, client_for):
+    from accounts.apikeys import create
+
+    _, secret = create(alice, "dashboard", True, None, PASSWORD, RequestMeta())
+    client = GraphQLClient()
+    client.headers = {"HTTP_X_API_KEY": secret}
+    for _ in range(10):
+        assert error_codes(client.execute('mutation { createTask(input: {title: "x"}) { id } }', **REFUSALS_FROM)) == [
+            "FORBIDDEN"
+        ]
+    assert AuditEvent.objects.filter(type=Type.PERMISSION_DENIED, user=alice).count() == 3

@@ -3,7 +3,14 @@
 import strawberry
 from graphql import GraphQLObjectType
 
-from schema.permissions import AllowAny, has_own_rule, inherit_visibility, inherits_visibility, protected_field
+from schema.permissions import (
+    AllowAny,
+    field_rule,
+    has_own_rule,
+    inherit_visibility,
+    inherits_visibility,
+    protected_field,
+)
 from schema.schema import schema
 
 ROOT_TYPES = {"Query", "Mutation", "Subscription"}
@@ -41,3 +48,13 @@ def test_the_walk_finds_a_field_without_a_rule():
         forgotten: Secret = strawberry.field(description="No rule.")
 
     assert fields_without_a_rule(strawberry.Schema(query=Query)) == ["Query.forgotten", "Secret.value"]
+
+
+def test_every_declared_rule_describes_itself():
+    """The authorization matrix (docs/authorization.md) is printed from these descriptions."""
+    for name in schema._schema.type_map:
+        definition = schema.get_type_by_name(name)
+        for field in getattr(definition, "fields", None) or []:
+            rule = field_rule(field)
+            if rule is not None:
+                assert isinstance(rule.rule.describe(), str) and rule.rule.describe(), f"{name}.{field.python_name}"

@@ -120,7 +120,8 @@ def grant(user, role_name, *codenames):
         user.groups.add(role)
 
 
-# The scenario logs in more often than the default limit allows one client address in a minute.
+# The scenario logs in more often than the default limit allows one client address in a minute,
+# and checks alice's password more than five times (logins, TOTP, a key) from her one budget.
 @override_settings(LOGIN_RATE_LIMIT="100/m")
 def test_every_documented_operation_runs_as_documented(db):
     docs = Docs()
@@ -165,14 +166,15 @@ def test_every_documented_operation_runs_as_documented(db):
     # docs/totp-and-api-keys.md
     secret = docs.data(alice, "SetupTotp")["setupTotp"]["secret"]
     totp = pyotp.TOTP(secret)
-    recovery_codes = docs.data(alice, "ConfirmTotp", code=totp.now())["confirmTotp"]["recoveryCodes"]
+    recovery_codes = docs.data(alice, "ConfirmTotp", code=totp.now(), password=PASSWORD)["confirmTotp"]["recoveryCodes"]
     assert len(recovery_codes) == 10
     refused = docs.run(anonymous, "Login", username="alice", password=PASSWORD)
     assert refused["errors"][0]["extensions"]["code"] == "OTP_REQUIRED"
     with_code = docs.data(anonymous, "Login", username="alice", password=PASSWORD, otp=recovery_codes[0])
     alice = GraphQLClient().authenticate(with_code["tokenAuth"]["access"])
     assert docs.data(alice, "DisableTotp", password=PASSWORD, code=recovery_codes[1])["disableTotp"] is True
-    key = docs.data(alice, "CreateApiKey", name="nightly report", readOnly=True, expiresAt="2099-01-01T00:00:00Z")
+    key = docs.data(alice, "CreateApiKey", name="nightly report", readOnly=True, password=PASSWORD)
+    assert key["createApiKey"]["apiKey"]["expiresAt"] is not None
     assert key["createApiKey"]["secret"].startswith(key["createApiKey"]["apiKey"]["prefix"])
 
     assert docs.data(anonymous, "Logout", refresh=refreshed["refresh"])["revokeToken"]["revoked"] is True
@@ -183,5 +185,26 @@ def test_every_documented_operation_runs_as_documented(db):
     panel = GraphQLClient().authenticate(renewed["access"])
     assert docs.data(panel, "WhoAmI") == {"me": {"username": "root"}}
     assert docs.data(anonymous, "SignOut", refresh=renewed["refresh"])["revokeToken"]["revoked"] is True
+
+    # docs/clients/apollo.md, codegen.md, relay.md: what the example clients send, from an
+    # address of their own (the logins above used up this minute's five from 127.0.0.1).
+    User.objects.create_user("dana", "dana@example.com", PASSWORD)
+    from_elsewhere = GraphQLClient()
+    from_elsewhere.headers = {"REMOTE_ADDR": "192.0.2.10"}
+    relay_login = docs.data(from_elsewhere, "accountLoginMutation", username="dana", password=PASSWORD)["tokenAuth"]
+    assert relay_login["user"] == {"username": "dana"}
+    renewed = docs.data(from_elsewhere, "environmentRefreshMutation", refresh=relay_login["refresh"])["refreshToken"]
+    renewed = docs.data(from_elsewhere, "RefreshToken", refresh=renewed["refresh"])["refreshToken"]
+    dana = GraphQLClient().authenticate(renewed["access"])
+    for title in ("first", "second", "third"):
+        assert docs.data(dana, "AddTask", input={"title": title})["createTask"]["title"] == title
+    page = docs.data(dana, "Tasks", first=2)["tasks"]
+    assert [edge["node"]["title"] for edge in page["edges"]] == ["third", "second"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    last = docs.data(dana, "Tasks", first=2, after=page["pageInfo"]["endCursor"])["tasks"]
+    assert [edge["node"]["title"] for edge in last["edges"]] == ["first"]
+    relay_page = docs.data(dana, "TaskListPaginationQuery", cursor=page["pageInfo"]["endCursor"])["tasks"]
+    assert [edge["node"]["title"] for edge in relay_page["edges"]] == ["first"]
+    assert relay_page["pageInfo"]["hasNextPage"] is False
 
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"

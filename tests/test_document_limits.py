@@ -1,8 +1,12 @@
 """GraphQL hardening (API.md section 8): each limit just under and just over, before any resolver runs."""
 
+import random
+
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from graphql import get_introspection_query
+from graphql.validation import OverlappingFieldsCanBeMergedRule
 
 from accounts.models import AuditEvent
 from tests.conftest import error_codes, only_error
@@ -16,6 +20,7 @@ def typenames(count, alias=False):
 
 def test_defaults_match_the_contract():
     assert (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_MAX_TOKENS) == (10, 15, 2000)
+    assert settings.GRAPHQL_MAX_FIELDS == 200
     assert settings.GRAPHQL_MAX_BODY_BYTES == 100 * 1024
     assert (settings.LOGIN_RATE_LIMIT, settings.REGISTER_RATE_LIMIT, settings.TOKEN_RATE_LIMIT) == ("5/m", "20/h", "60/m")
     assert not settings.GRAPHQL_INTROSPECTION and not settings.GRAPHIQL
@@ -55,18 +60,20 @@ def test_cyclic_fragments_are_refused(gql):
 @pytest.mark.parametrize(
     ("query", "depth"),
     [
-        ("{ me { id } }", 2),
-        ("{ node(id: \"x\") { ... on User { id } } }", 2),
-        ("{ ...Me } fragment Me on Query { me { ...Name } } fragment Name on User { username }", 2),
+        ("{ me { id } }", 1),
+        ("{ me { tasks { edges { node { id } } } } }", 4),
+        ("{ node(id: \"x\") { ... on User { id } } }", 1),
+        ("{ ...Me } fragment Me on Query { me { ...Name } } fragment Name on User { username }", 1),
+        ("{ me { __typename tasks { totalCount } } }", 2),
     ],
 )
-def test_depth_is_counted_through_fragments_and_refused_just_over_the_limit(gql, query, depth):
+def test_depth_counts_root_fields_as_zero_through_fragments_and_is_refused_just_over_the_limit(gql, query, depth):
     with override_settings(GRAPHQL_MAX_DEPTH=depth):
         assert "GRAPHQL_VALIDATION_FAILED" not in error_codes(gql.execute(query))
     with override_settings(GRAPHQL_MAX_DEPTH=depth - 1):
         error = only_error(gql.execute(query))
         assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-        assert f"{depth} levels deep" in error["message"]
+        assert f"has depth {depth} " in error["message"]
 
 
 def test_introspection_does_not_count_towards_depth(gql):
@@ -145,15 +152,45 @@ def test_graphiql_can_be_turned_on(client):
     assert b"graphiql" in response.content.lower()
 
 
-def test_the_default_depth_limit_is_ten_levels(client_for, alice):
-    ten_levels = "{ me { tasks { edges { node { owner { tasks { edges { node { owner { id } } } } } } } } } }"
-    eleven = ten_levels.replace("owner { id }", "owner { tasks { totalCount } }")
+# (type, field) from the root down: field number n is at depth n.
+TEN_LEVELS = [
+    ("Query", "me"), ("User", "tasks"), ("TaskConnection", "edges"), ("TaskEdge", "node"), ("Task", "owner"),
+    ("User", "tasks"), ("TaskConnection", "edges"), ("TaskEdge", "node"), ("Task", "owner"), ("User", "tasks"),
+]  # fmt: skip
+AT_DEPTH_10 = "totalCount"
+AT_DEPTH_11 = "edges { cursor }"
+
+
+def nested_fields(leaf):
+    selection = leaf
+    for _, field in reversed(TEN_LEVELS):
+        selection = f"{field} {{ {selection} }}"
+    return f"{{ {selection} }}"
+
+
+def nested_inline_fragments(leaf):
+    selection = leaf
+    for parent_type, field in reversed(TEN_LEVELS):
+        selection = f"... on {parent_type} {{ {field} {{ {selection} }} }}"
+    return f"{{ {selection} }}"
+
+
+def nested_named_fragments(leaf):
+    fragments = [
+        f"fragment F{level} on {parent_type} {{ {field} {{ {f'...F{level + 1}' if level < 9 else leaf} }} }}"
+        for level, (parent_type, field) in enumerate(TEN_LEVELS)
+    ]
+    return "{ ...F0 } " + " ".join(fragments)
+
+
+@pytest.mark.parametrize("shape", [nested_fields, nested_inline_fragments, nested_named_fragments])
+def test_the_default_depth_limit_allows_a_field_at_depth_ten_and_refuses_eleven(client_for, alice, shape):
     viewer = client_for(alice)
-    assert "errors" not in viewer.execute(ten_levels)
-    error = only_error(viewer.execute(eleven))
+    assert viewer.execute(shape(AT_DEPTH_10)) == {"data": {"me": {"tasks": {"edges": []}}}}
+    error = only_error(viewer.execute(shape(AT_DEPTH_11)))
     assert (error["extensions"]["code"], error["message"]) == (
         "GRAPHQL_VALIDATION_FAILED",
-        "The query is 11 levels deep; at most 10 are allowed.",
+        "The query has depth 11 (root fields are at depth 0); at most 10 is allowed.",
     )
 
 
@@ -170,3 +207,63 @@ def test_only_small_documents_are_kept_in_the_parse_and_validation_caches(gql):
     gql.execute("{ __typename }")
     gql.execute("{ __typename }")
     assert [(cache.cache_info().currsize, cache.cache_info().hits) for cache in caches] == [(1, 1), (1, 1)]
+
+
+def spaced(document, seed=0):
+    """The document with random runs of blanks between its tokens, as an attacker sends it to miss every cache."""
+    chooser = random.Random(seed)
+    return "".join(char + " " * chooser.randint(0, 3) if char in "{} " else char for char in document)
+
+
+@pytest.fixture
+def overlap_rule_runs(monkeypatch):
+    """How many times graphql-core's OverlappingFieldsCanBeMergedRule (quadratic in fields) was set to work."""
+    runs = []
+    original = OverlappingFieldsCanBeMergedRule.__init__
+
+    def counting(rule, context):
+        runs.append(rule)
+        original(rule, context)
+
+    monkeypatch.setattr(OverlappingFieldsCanBeMergedRule, "__init__", counting)
+    return runs
+
+
+def test_hundreds_of_repeated_fields_are_refused_before_the_expensive_validation(gql, overlap_rule_runs):
+    attack = spaced("{" + " me{id}" * 490 + " }", seed=1)
+    error = only_error(gql.execute(attack))
+    assert (error["extensions"]["code"], error["message"]) == (
+        "GRAPHQL_VALIDATION_FAILED",
+        "The document selects 980 fields; at most 200 are allowed.",
+    )
+    assert overlap_rule_runs == []
+    assert gql.execute(spaced("{ __typename __typename }", seed=2)) == {"data": {"__typename": "Query"}}
+    assert len(overlap_rule_runs) == 1, "the rule does run on documents within the limit"
+
+
+def test_two_hundred_fields_pass_and_two_hundred_and_one_are_refused(gql):
+    assert gql.execute(typenames(200)) == {"data": {"__typename": "Query"}}
+    error = only_error(gql.execute(typenames(201)))
+    assert error["message"] == "The document selects 201 fields; at most 200 are allowed."
+
+
+def test_fields_of_a_fragment_count_once_however_often_it_is_spread(gql):
+    fragment = "fragment T on Query { " + "__typename " * 150 + "}"
+    assert gql.execute("{ ...T ...T ... on Query { ...T } } " + fragment) == {"data": {"__typename": "Query"}}
+    with override_settings(GRAPHQL_MAX_FIELDS=149):
+        assert only_error(gql.execute("{ ...T } " + fragment))["message"] == (
+            "The document selects 150 fields; at most 149 are allowed."
+        )
+
+
+@override_settings(GRAPHQL_INTROSPECTION=True)
+def test_the_full_introspection_query_of_graphiql_and_codegen_passes_every_limit(gql):
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    result = gql.execute(query)
+    assert "errors" not in result and result["data"]["__schema"]["queryType"]["name"] == "Query"

@@ -71,9 +71,7 @@ def server(tmp_path_factory):
         GRAPHQL_INTROSPECTION="1",
         DJANGO_STATIC_ROOT=str(folder / "static"),
         JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_SECONDS),
-        # Its own cache (the database's), so that the suite's logins from 127.0.0.1 in a shared
-        # Redis never count against these, and a limit these tests are not about.
-        REDIS_URL="",
+        # A limit these tests are not about.
         LOGIN_RATE_LIMIT="60/m",
     )
     server.manage("collectstatic", "--noinput")

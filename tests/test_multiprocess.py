@@ -7,11 +7,13 @@ concurrently on fresh connections so that several workers answer; gunicorn's acc
 names the worker process of each answer, which is how the test knows.
 """
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import delete_cache_keys, shares_the_cache
 from tests.live_server import GunicornServer
 
 pytestmark = pytest.mark.slow
@@ -49,8 +51,17 @@ class Server(GunicornServer):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # Each phase of the test speaks from its own client address, through one trusted hop.
-    server = Server(tmp_path_factory.mktemp("gunicorn"), workers=WORKERS, LOGIN_RATE_LIMIT="5/m", TRUSTED_PROXY_COUNT="1")
+    if shares_the_cache():
+        delete_cache_keys("")  # the server runs with production settings: its keys have no prefix
+    # Each phase of the test speaks from its own client address, through one trusted hop; the
+    # workers count in the suite's Redis when there is one, as a deployment's would.
+    server = Server(
+        tmp_path_factory.mktemp("gunicorn"),
+        workers=WORKERS,
+        LOGIN_RATE_LIMIT="5/m",
+        TRUSTED_PROXY_COUNT="1",
+        REDIS_URL=os.environ.get("REDIS_URL", ""),
+    )
     for username in ("alice", "bob"):
         server.create_user(username, PASSWORD)
     yield server.start()

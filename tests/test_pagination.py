@@ -182,11 +182,14 @@ def test_at_most_100_per_page(client_for, owner, many_tasks):
     assert len(tasks_page(client_for(owner), last=100)["edges"]) == 100
 
 
-def test_a_cursor_of_another_ordering_is_bad_input(client_for, owner, many_tasks):
+def test_a_cursor_is_its_rows_position_in_any_ordering(client_for, owner, many_tasks):
+    """A cursor holds only its row (API.md section 4), so it means "after that row" in any order."""
     client = client_for(owner)
-    cursor = tasks_page(client, first=1, orderBy={"field": "TITLE", "direction": "ASC"})["pageInfo"]["endCursor"]
-    error = only_error(client.execute(PAGE, {"after": cursor, "orderBy": {"field": "CREATED_AT", "direction": "ASC"}}))
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    first = tasks_page(client, first=1, orderBy={"field": "TITLE", "direction": "ASC"})
+    cursor, row = first["pageInfo"]["endCursor"], first["edges"][0]["node"]["id"]
+    expected = expected_ids(many_tasks, "CREATED_AT", "ASC")
+    after = tasks_page(client, first=3, after=cursor, orderBy={"field": "CREATED_AT", "direction": "ASC"})
+    assert [edge["node"]["id"] for edge in after["edges"]] == expected[expected.index(row) + 1 :][:3]
 
 
 class TestFilters:

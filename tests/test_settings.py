@@ -52,8 +52,12 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         *(("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512, RS256, ES256, EdDSA")
           for algorithm in ("none", "PS256", "hs256")),
         ("JWT_SIGNING_KEY", "short-key", "JWT_SIGNING_KEY must be at least 32 characters"),
+        ("JWT_SESSION_MAX_LIFETIME", "0", "JWT_SESSION_MAX_LIFETIME must be a positive number of seconds"),
         *(("GRAPHQL_FIELD_CODENAMES", value, "GRAPHQL_FIELD_CODENAMES must be a JSON object") for value in
           ("not json", '["tasks.add_task"]', '{"Mutation.createTask": "tasks.add_task"}')),
+        # Every key creation would fail, or no refusal would ever be audited.
+        ("API_KEY_MAX_LIFETIME", "0", "API_KEY_MAX_LIFETIME must be a positive number of seconds"),
+        ("AUDIT_MAX_EVENTS_PER_MINUTE", "0", "AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1"),
     ],
 )
 def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, complaint):

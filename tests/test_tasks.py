@@ -21,7 +21,8 @@ DELETE = "mutation($id: ID!) { deleteTask(id: $id) { deletedId } }"
 def actors(alice, bob, make_user, grant_role, client_for):
     """A client per kind of viewer; alice owns the task under test."""
     viewer = grant_role(make_user("viewer"), "tasks.view_task", role="auditor")
-    editor = grant_role(make_user("editor"), "tasks.change_task", "tasks.delete_task", role="editor")
+    editor = grant_role(make_user("editor"), "tasks.change_task", role="editor")
+    deleter = grant_role(make_user("deleter"), "tasks.delete_task", role="deleter")
     return {
         "anonymous": GraphQLClient(),
         "owner": client_for(alice),
@@ -29,6 +30,7 @@ def actors(alice, bob, make_user, grant_role, client_for):
         "staff": client_for(make_user("staff", is_staff=True)),
         "viewer": client_for(viewer),
         "editor": client_for(editor),
+        "deleter": client_for(deleter),
         "superuser": client_for(make_user("root", is_superuser=True)),
     }
 
@@ -47,7 +49,7 @@ def unchanged(task):
     return (stored.title, stored.description, stored.completed) == (task.title, task.description, task.completed)
 
 
-READERS = {"owner", "staff", "viewer", "superuser"}
+READERS = {"owner", "staff", "viewer", "editor", "superuser"}
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,8 @@ READERS = {"owner", "staff", "viewer", "superuser"}
         ("other", "NOT_FOUND"),
         ("staff", None),
         ("viewer", None),
-        ("editor", "NOT_FOUND"),
+        ("editor", None),  # changing implies reading, as in Django's admin
+        ("deleter", "NOT_FOUND"),
         ("superuser", None),
     ],
 )
@@ -94,7 +97,8 @@ def test_task_has_every_field(actors, task):
         ("other", {"Walk dog"}),
         ("staff", {"Buy milk", "Walk dog"}),
         ("viewer", {"Buy milk", "Walk dog"}),
-        ("editor", set()),
+        ("editor", {"Buy milk", "Walk dog"}),
+        ("deleter", set()),
         ("superuser", {"Buy milk", "Walk dog"}),
     ],
 )
@@ -118,7 +122,7 @@ def test_a_bad_token_is_not_anonymous(task):
     assert only_error(result)["extensions"] == {"code": "UNAUTHENTICATED", "reason": "token_invalid"}
 
 
-@pytest.mark.parametrize("actor", ["owner", "other", "staff", "viewer", "editor", "superuser"])
+@pytest.mark.parametrize("actor", ["owner", "other", "staff", "viewer", "editor", "deleter", "superuser"])
 def test_create_task_belongs_to_the_viewer(actors, actor):
     result = actors[actor].execute(CREATE, {"input": {"title": "New"}})
     assert "errors" not in result, result
@@ -178,6 +182,7 @@ def test_create_task_accepts_the_longest_title_and_description(actors):
         ("staff", "FORBIDDEN", ["tasks.change_task"]),
         ("viewer", "FORBIDDEN", ["tasks.change_task"]),
         ("editor", None, None),
+        ("deleter", "NOT_FOUND", None),
         ("superuser", None, None),
     ],
 )
@@ -196,6 +201,20 @@ def test_update_task(actors, task, actor, outcome, required):
         stored = Task.objects.get(pk=task.pk)
         assert (stored.title, stored.completed, stored.owner.username) == ("Buy oat milk", True, "alice")
         assert stored.updated_at > task.updated_at
+
+
+def test_a_holder_of_change_task_reads_what_it_may_change(actors, task):
+    """tasks, task, node, User.tasks and updateTask's payload agree (API.md section 4)."""
+    editor = actors["editor"]
+    variables = {"id": task_id(task)}
+    payload = editor.execute(UPDATE, {**variables, "input": {}})["data"]["updateTask"]
+    assert editor.execute(TASK, variables)["data"]["task"] == payload
+    assert editor.execute(NODE, variables)["data"]["node"]["title"] == payload["title"]
+    owners_tasks = editor.execute(
+        "query($id: ID!) { task(id: $id) { owner { tasks { edges { node { title } } } } } }", variables
+    )
+    assert "errors" not in owners_tasks, owners_tasks
+    assert owners_tasks["data"]["task"]["owner"]["tasks"]["edges"] == [{"node": {"title": "Buy milk"}}]
 
 
 def test_update_task_changes_only_the_given_fields(actors, task):
@@ -229,7 +248,8 @@ def test_update_task_validates_and_changes_nothing_on_failure(actors, task, task
         ("other", "NOT_FOUND", None),
         ("staff", "FORBIDDEN", ["tasks.delete_task"]),
         ("viewer", "FORBIDDEN", ["tasks.delete_task"]),
-        ("editor", None, None),
+        ("editor", "FORBIDDEN", ["tasks.delete_task"]),  # may see it, through changing
+        ("deleter", None, None),
         ("superuser", None, None),
     ],
 )

@@ -16,7 +16,9 @@ START = datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC)
 STEP = timedelta(seconds=30)
 
 SETUP = "mutation { setupTotp { secret provisioningUri qrCodeSvg } }"
-CONFIRM = "mutation Confirm($code: String!) { confirmTotp(code: $code) { recoveryCodes } }"
+CONFIRM = """
+mutation Confirm($code: String!, $password: String) { confirmTotp(code: $code, password: $password) { recoveryCodes } }
+"""
 DISABLE = "mutation Disable($password: String!, $code: String!) { disableTotp(password: $password, code: $code) }"
 TOTP_ENABLED = "{ me { totpEnabled } }"
 
@@ -46,14 +48,18 @@ def login(username, otp=None, password=PASSWORD):
     return GraphQLClient().execute(LOGIN, {"username": username, "password": password, "otp": otp})
 
 
+def confirm(client, code, password=PASSWORD):
+    return client.execute(CONFIRM, {"code": code, "password": password})
+
+
 def events(event_type):
     return AuditEvent.objects.filter(type=event_type)
 
 
 @pytest.fixture
-def setup_secret(alice, as_user, clock):
-    """Alice, logged in, with a pending TOTP secret; returns (client, secret)."""
-    client = as_user(alice)
+def setup_secret(alice, client_for, clock):
+    """Alice, logged in (without spending her password budget), with a pending TOTP secret; returns (client, secret)."""
+    client = client_for(alice)
     result = client.execute(SETUP)
     assert "errors" not in result, result
     return client, result["data"]["setupTotp"]["secret"]
@@ -63,14 +69,15 @@ def setup_secret(alice, as_user, clock):
 def enabled(setup_secret, clock):
     """Alice with TOTP on, one step after the confirming code; returns (client, secret, recovery codes)."""
     client, secret = setup_secret
-    result = client.execute(CONFIRM, {"code": code_at(secret, now())})
+    result = confirm(client, code_at(secret, now()))
     assert "errors" not in result, result
     clock.shift(STEP)
     return client, secret, result["data"]["confirmTotp"]["recoveryCodes"]
 
 
-def test_full_totp_flow(alice, as_user, clock):
-    client = as_user(alice)
+@override_settings(LOGIN_RATE_LIMIT="100/m")  # ten password checks of alice; her budget is tested elsewhere
+def test_full_totp_flow(alice, client_for, clock):
+    client = client_for(alice)
     assert client.execute(TOTP_ENABLED)["data"]["me"]["totpEnabled"] is False
 
     setup = client.execute(SETUP)["data"]["setupTotp"]
@@ -83,13 +90,13 @@ def test_full_totp_flow(alice, as_user, clock):
     assert client.execute(TOTP_ENABLED)["data"]["me"]["totpEnabled"] is False
     assert "errors" not in login("alice")
 
-    wrong = client.execute(CONFIRM, {"code": wrong_code(secret)})
+    wrong = confirm(client, wrong_code(secret))
     assert only_error(wrong)["extensions"]["code"] == "BAD_USER_INPUT"
     assert "code" in only_error(wrong)["extensions"]["fieldErrors"]
     assert events("OTP_FAILURE").filter(user=alice, success=False).count() == 1
     assert client.execute(TOTP_ENABLED)["data"]["me"]["totpEnabled"] is False
 
-    confirmed = client.execute(CONFIRM, {"code": code_at(secret, now())})
+    confirmed = confirm(client, code_at(secret, now()))
     recovery_codes = confirmed["data"]["confirmTotp"]["recoveryCodes"]
     assert len(recovery_codes) == len(set(recovery_codes)) == 10
     assert client.execute(TOTP_ENABLED)["data"]["me"]["totpEnabled"] is True
@@ -197,22 +204,54 @@ def test_disable_needs_the_password_and_an_unused_code(enabled, alice, clock):
     assert only_error(again)["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-def test_setup_is_refused_while_totp_is_on(enabled, alice):
+def test_a_stolen_access_token_alone_cannot_turn_totp_on(alice, client_for, clock):
+    """The takeover of issue 17: setupTotp, then confirmTotp with a code from the thief's own secret."""
+    thief = client_for(alice)
+    secret = thief.execute(SETUP)["data"]["setupTotp"]["secret"]
+    code = code_at(secret, now())
+    without_password = thief.execute(
+        "mutation($code: String!) { confirmTotp(code: $code) { recoveryCodes } }", {"code": code}
+    )
+    for refused in (without_password, confirm(thief, code, password="a guess")):
+        error = only_error(refused)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert list(error["extensions"]["fieldErrors"]) == ["password"]
+    assert not TotpDevice.objects.filter(user=alice, confirmed_at__isnull=False).exists()
+    assert not RecoveryCode.objects.exists()
+    assert not events("TOTP_ENABLED").exists()
+    assert "errors" not in login("alice"), "the owner still logs in with the password alone"
+    # The refused attempts did not use the code up: with the password, the same code confirms.
+    assert "errors" not in confirm(thief, code)
+
+
+def test_confirm_checks_the_password_before_the_code(setup_secret):
+    client, secret = setup_secret
+    error = only_error(confirm(client, wrong_code(secret), password="a guess"))
+    assert error["extensions"]["fieldErrors"] == {"password": ["The password is not correct."]}
+    assert not events("OTP_FAILURE").exists()
+
+
+def test_totp_cannot_be_set_up_or_confirmed_again_while_it_is_on(enabled, alice, clock):
     client, secret, _ = enabled
     assert error_codes(client.execute(SETUP)) == ["BAD_USER_INPUT"]
-    assert TotpDevice.objects.get(user=alice).secret == secret
+    assert error_codes(confirm(client, code_at(secret, now()))) == ["BAD_USER_INPUT"]
+    device = TotpDevice.objects.get(user=alice)
+    assert device.secret == secret and device.is_confirmed
+    assert RecoveryCode.objects.filter(used_at__isnull=True).count() == 10
+    assert events("TOTP_ENABLED").count() == 1
+    assert "errors" not in login("alice", code_at(secret, now())), "the refused confirmation used no code up"
 
 
 def test_setting_up_again_replaces_the_pending_secret(setup_secret, clock):
     client, first_secret = setup_secret
     second_secret = client.execute(SETUP)["data"]["setupTotp"]["secret"]
     assert second_secret != first_secret
-    assert error_codes(client.execute(CONFIRM, {"code": code_at(first_secret, now())})) == ["BAD_USER_INPUT"]
-    assert "errors" not in client.execute(CONFIRM, {"code": code_at(second_secret, now())})
+    assert error_codes(confirm(client, code_at(first_secret, now()))) == ["BAD_USER_INPUT"]
+    assert "errors" not in confirm(client, code_at(second_secret, now()))
 
 
 def test_confirm_without_setup_is_bad_input(alice, as_user):
-    result = as_user(alice).execute(CONFIRM, {"code": "123456"})
+    result = confirm(as_user(alice), "123456")
     assert only_error(result)["extensions"]["fieldErrors"] == {"code": ["Start with setupTotp."]}
 
 
@@ -233,9 +272,9 @@ def test_secrets_and_codes_never_reach_logs_or_audit(alice, as_user, clock, capl
     caplog.set_level(logging.DEBUG)
     client = as_user(alice)
     secret = client.execute(SETUP)["data"]["setupTotp"]["secret"]
-    client.execute(CONFIRM, {"code": wrong_code(secret)})
+    confirm(client, wrong_code(secret))
     confirming_code = code_at(secret, now())
-    recovery_codes = client.execute(CONFIRM, {"code": confirming_code})["data"]["confirmTotp"]["recoveryCodes"]
+    recovery_codes = confirm(client, confirming_code)["data"]["confirmTotp"]["recoveryCodes"]
     clock.shift(STEP)
     login("alice", recovery_codes[0])
     login("alice", recovery_codes[0])
@@ -265,15 +304,15 @@ def test_staff_see_devices_in_the_admin_but_never_secrets_and_can_reset_one(enab
 
 
 @override_settings(LOGIN_RATE_LIMIT="3/m")
-def test_code_guesses_when_confirming_and_disabling_are_rate_limited(setup_secret, clock):
+def test_confirming_and_disabling_spend_the_password_budget(setup_secret, alice, clock):
     client, secret = setup_secret
     for _ in range(3):
-        assert error_codes(client.execute(CONFIRM, {"code": wrong_code(secret)})) == ["BAD_USER_INPUT"]
-    refused = only_error(client.execute(CONFIRM, {"code": code_at(secret, now())}))
+        assert error_codes(confirm(client, wrong_code(secret))) == ["BAD_USER_INPUT"]
+    refused = only_error(confirm(client, code_at(secret, now())))
     assert refused["extensions"]["code"] == "RATE_LIMITED" and refused["extensions"]["retryAfter"] > 0
 
     clock.shift(timedelta(minutes=1))
-    assert "errors" not in client.execute(CONFIRM, {"code": code_at(secret, now())})
+    assert "errors" not in confirm(client, code_at(secret, now()))
     # The confirmation was the first attempt of this window; two wrong codes use up the rest.
     for _ in range(2):
         assert error_codes(client.execute(DISABLE, {"password": PASSWORD, "code": wrong_code(secret)})) == [
@@ -282,4 +321,4 @@ def test_code_guesses_when_confirming_and_disabling_are_rate_limited(setup_secre
     assert error_codes(client.execute(DISABLE, {"password": PASSWORD, "code": code_at(secret, now())})) == [
         "RATE_LIMITED"
     ]
-    assert events("RATE_LIMITED").filter(username="alice").count() == 2
+    assert events("RATE_LIMITED").filter(user=alice, username="alice").count() == 2

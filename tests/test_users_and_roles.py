@@ -83,6 +83,15 @@ class TestFieldRulesThroughTaskOwners:
         owner = self.owner(result)
         assert (owner["email"], owner["roles"]) == ("alice@example.com", ["gardeners"])
 
+    def test_a_superuser_who_is_not_staff_reads_what_staff_read(self, make_user, client_for):
+        """Superusers hold every codename, so every rule counts them as staff (docs/permissions.md)."""
+        root = client_for(make_user("root2", is_superuser=True, is_staff=False))
+        result = root.execute(OWNERS.replace("roles", "roles permissions totpEnabled"))
+        assert "errors" not in result, result
+        owner = self.owner(result)
+        assert (owner["email"], owner["roles"], owner["totpEnabled"]) == ("alice@example.com", ["gardeners"], False)
+        assert owner["isStaff"] is False  # the stored flag, as the admin shows it
+
     @pytest.mark.parametrize("actor", ["staff", "superuser"])
     def test_staff_read_another_users_fields(self, actors, actor):
         result = actors[actor].execute(OWNERS)
@@ -193,13 +202,41 @@ class TestSetUserRoles:
         assert error_codes(result) == ["FORBIDDEN"]
         assert self.roles_of(manager) == ["managers"]
 
-    def test_roles_already_held_and_removals_need_no_codenames(self, roles, manager, alice, client_for):
-        alice.groups.add(roles["admins"], roles["readers"])
-        result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["admins"]})
+    def test_keeping_or_removing_roles_whose_codenames_they_hold(self, roles, manager, alice, client_for):
+        alice.groups.add(roles["readers"], Group.objects.get(name="managers"))
+        result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["managers"]})
         assert result["data"]["setUserRoles"]["username"] == "alice"
-        assert self.roles_of(alice) == ["admins"]
+        assert self.roles_of(alice) == ["managers"]
         client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": []})
         assert self.roles_of(alice) == []
+
+    def test_roles_already_held_need_no_codenames_to_keep(self, roles, manager, alice, client_for):
+        alice.groups.add(roles["admins"], roles["readers"])
+        result = client_for(manager).execute(
+            SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["admins", "readers"]}
+        )
+        assert result["data"]["setUserRoles"]["username"] == "alice"
+        assert self.roles_of(alice) == ["admins", "readers"]
+
+    @pytest.mark.parametrize("target", ["alice", "a superuser"])
+    def test_nobody_removes_a_role_holding_a_codename_they_lack(self, roles, manager, make_user, client_for, target):
+        user = make_user("root", is_superuser=True, is_staff=True) if target == "a superuser" else make_user("alice")
+        user.groups.add(roles["admins"], roles["readers"])
+        for wanted in (["readers"], []):
+            result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", user.pk), "roles": wanted})
+            assert only_error(result)["extensions"] == {"code": "FORBIDDEN", "required": ["accounts.delete_user"]}
+        assert self.roles_of(user) == ["admins", "readers"]
+
+    def test_granting_and_removing_at_once_lists_every_missing_codename(self, roles, manager, alice, client_for):
+        roles["deleters"] = Group.objects.create(name="deleters")
+        roles["deleters"].permissions.add(Permission.objects.get(content_type__app_label="tasks", codename="delete_task"))
+        alice.groups.add(roles["admins"])
+        result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["deleters"]})
+        assert only_error(result)["extensions"] == {
+            "code": "FORBIDDEN",
+            "required": ["accounts.delete_user", "tasks.delete_task"],
+        }
+        assert self.roles_of(alice) == ["admins"]
 
     def test_a_superuser_grants_any_role(self, roles, make_user, alice, client_for):
         result = client_for(make_user("root", is_superuser=True, is_staff=True)).execute(

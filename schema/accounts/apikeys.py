@@ -34,7 +34,15 @@ class ApiKeyType(relay.Node):
     last_used_at: datetime | None = strawberry.field(
         description="When the key was last used, to within a minute; null if never."
     )
-    expires_at: datetime | None = strawberry.field(description="When the key stops working; null for never.")
+    last_used_ip: str | None = strawberry.field(
+        description=(
+            "The client address of the use in lastUsedAt (recorded with it, at most once a minute); "
+            "an address you do not know means someone else holds the key: revoke it."
+        )
+    )
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working: at most API_KEY_MAX_LIFETIME (one year by default) after creation."
+    )
     revoked_at: datetime | None = strawberry.field(description="When the key was revoked; null while it is not.")
 
     @classmethod
@@ -65,7 +73,8 @@ class ApiKeyQueries:
 @strawberry.type
 class ApiKeyMutations:
     @protected_mutation(
-        IsTokenLogin(), description="Create an API key for the viewer; needs a token login, not another key."
+        IsTokenLogin(),
+        description="Create an API key for the viewer; needs a token login (not another key) and the password.",
     )
     def create_api_key(
         self,
@@ -75,11 +84,17 @@ class ApiKeyMutations:
             bool | None, strawberry.argument(description="True for a key that may run queries only.")
         ] = False,
         expires_at: Annotated[
-            datetime | None, strawberry.argument(description="When the key stops working (UTC); omit for never.")
+            datetime | None,
+            strawberry.argument(
+                description="When the key stops working (UTC); at most, and by default, API_KEY_MAX_LIFETIME from now."
+            ),
+        ] = None,
+        password: Annotated[
+            str | None, strawberry.argument(description="The viewer's current password; required.")
         ] = None,
     ) -> CreateApiKeyPayload:
         key, secret = apikeys.create(
-            authenticated_user(info), name, bool(read_only), expires_at, info.context.meta
+            authenticated_user(info), name, bool(read_only), expires_at, password, info.context.meta
         )
         return CreateApiKeyPayload(api_key=key, secret=secret)
 

@@ -90,7 +90,9 @@ class AccountMutations:
 
     @protected_mutation(
         HasCodenames(CHANGE_USER),
-        description="Make the given roles exactly the user's roles. Granting a role needs every codename it holds.",
+        description=(
+            "Make the given roles exactly the user's roles. Granting or removing a role needs every codename it holds."
+        ),
     )
     def set_user_roles(
         self,

@@ -6,8 +6,18 @@ from strawberry import relay
 from accounts.exceptions import NotFound
 from accounts.selectors import VIEW_USER, matching_users, visible_users
 from schema.accounts.types import UserConnection, UserType
-from schema.permissions import IsAuthenticated, IsStaffOrCodename, authenticated_user, protected_field
-from schema.relay import After, Before, First, Last, load_node, register_node, selected_node_fields
+from schema.codenames import check_type_codenames, reading_verdict
+from schema.permissions import HasCodenames, IsAuthenticated, IsStaff, authenticated_user, protected_field
+from schema.relay import (
+    After,
+    Before,
+    First,
+    Last,
+    load_node,
+    node_type_name,
+    register_node,
+    selected_node_fields,
+)
 
 
 def load_user_node(viewer_user, pk):
@@ -28,15 +38,19 @@ class AccountQueries:
 
     @protected_field(
         IsAuthenticated(),
+        shows="an object only to whoever its type's own lookup shows it to (a task as `task`, a user as `users`)",
         description="Any object by its global id; objects the viewer may not see are NOT_FOUND.",
     )
     def node(
         self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global object id.")]
     ) -> relay.Node | None:
+        # Before the lookup, so that an object the viewer may not see answers as a missing one does.
+        check_type_codenames(info, node_type_name(id))
         return load_node(authenticated_user(info), id)
 
     @protected_field(
-        IsStaffOrCodename(VIEW_USER), description="Every user, by username; staff and holders of accounts.view_user."
+        IsStaff() | HasCodenames(VIEW_USER),
+        description="Every user, by username; staff and holders of accounts.view_user.",
     )
     def users(
         self,
@@ -49,7 +63,11 @@ class AccountQueries:
             str | None, strawberry.argument(description="Text the username or email contains, ignoring case.")
         ] = None,
     ) -> UserConnection:
-        users = matching_users(visible_users(authenticated_user(info)), search).select_related("totp_device")
+        # Matching or ordering by a field the viewer may not read would reveal it.
+        readable = [name for name in ("username", "email") if reading_verdict(info, "User", name).allowed]
+        ordering = ("username",) if "username" in readable else ()
+        users = matching_users(visible_users(authenticated_user(info)), search, search_fields=readable)
+        users = users.select_related("totp_device")
         if "roles" in selected_node_fields(info):
             users = users.prefetch_related("groups")
-        return UserConnection.paginate(users, ("username",), first=first, after=after, last=last, before=before)
+        return UserConnection.paginate(users, ordering, first=first, after=after, last=last, before=before)

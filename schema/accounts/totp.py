@@ -38,10 +38,22 @@ class TotpMutations:
 
     @protected_mutation(
         IsTokenLogin(),
-        description="Turn two-factor login on with a code from the app; returns single-use recovery codes.",
+        description=(
+            "Turn two-factor login on with a code from the app and the viewer's password; returns single-use "
+            "recovery codes. Refused while it is on."
+        ),
     )
-    def confirm_totp(self, info: strawberry.Info, code: CodeArgument) -> TotpConfirmPayload:
-        return TotpConfirmPayload(recovery_codes=totp.confirm(authenticated_user(info), code, info.context.meta))
+    def confirm_totp(
+        self,
+        info: strawberry.Info,
+        code: CodeArgument,
+        password: Annotated[
+            str | None,
+            strawberry.argument(description="The viewer's current password; required, checked before the code."),
+        ] = None,
+    ) -> TotpConfirmPayload:
+        recovery_codes = totp.confirm(authenticated_user(info), code, password, info.context.meta)
+        return TotpConfirmPayload(recovery_codes=recovery_codes)
 
     @protected_mutation(IsTokenLogin(), description="Turn two-factor login off; needs the password and a code.")
     def disable_totp(

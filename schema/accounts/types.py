@@ -4,10 +4,21 @@ import strawberry
 from strawberry import relay
 
 from accounts.models import User
-from schema.permissions import IsSelfOrStaff, IsSelfOrStaffOrCodename, inherit_visibility, protected_field
+from accounts.selectors import VIEW_USER
+from schema.permissions import (
+    HasCodenames,
+    IsSelf,
+    IsStaff,
+    ViewerMeets,
+    inherit_visibility,
+    protected_field,
+    viewer_is_payload_user,
+)
 from schema.relay import After, Before, First, Last, connection_type, global_id_field
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_page
-from tasks.selectors import VIEW_TASK
+from tasks.selectors import SEES_ALL_TASKS, VIEW_TASK, can_see_all_tasks
+
+SELF_OR_STAFF = IsSelf() | IsStaff()
 
 
 @inherit_visibility
@@ -17,37 +28,42 @@ class UserType(relay.Node):
     _id: relay.GlobalID = global_id_field("User")
     username: str = strawberry.field(description="Unique login name.")
     email: str | None = protected_field(
-        IsSelfOrStaffOrCodename("accounts.view_user"),
+        SELF_OR_STAFF | HasCodenames(VIEW_USER),
         description="Email address; visible to the user themself, staff and holders of accounts.view_user.",
     )
-    is_staff: bool = strawberry.field(description="Whether the user is staff (may read what other users own).")
+    is_staff: bool = strawberry.field(
+        description="The account's staff flag. Staff, and superusers whatever this says, may read what other users own."
+    )
     date_joined: datetime = strawberry.field(description="When the account was created.")
     last_login: datetime | None = protected_field(
-        IsSelfOrStaff(), description="When the user last logged in; visible to the user themself and staff."
+        SELF_OR_STAFF, description="When the user last logged in; visible to the user themself and staff."
     )
 
-    @protected_field(IsSelfOrStaff(), description="Names of the user's roles; visible to the user themself and staff.")
+    @protected_field(SELF_OR_STAFF, description="Names of the user's roles; visible to the user themself and staff.")
     def roles(self, root: strawberry.Parent[User]) -> list[str] | None:
         return sorted(group.name for group in root.groups.all())
 
     @protected_field(
-        IsSelfOrStaff(),
+        SELF_OR_STAFF,
         description='Effective codenames ("app_label.codename"); visible to the user themself and staff.',
     )
     def permissions(self, root: strawberry.Parent[User]) -> list[str] | None:
         return sorted(root.get_all_permissions())
 
-    @protected_field(IsSelfOrStaff(), description="Whether two-factor login is on; visible to the user themself and staff.")
+    @protected_field(SELF_OR_STAFF, description="Whether two-factor login is on; visible to the user themself and staff.")
     def totp_enabled(self, root: strawberry.Parent[User]) -> bool | None:
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
 
     @protected_field(
-        IsSelfOrStaffOrCodename(VIEW_TASK),
-        description="The user's tasks; visible to the user themself, staff and holders of tasks.view_task.",
+        IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]),
+        description=(
+            "The user's tasks; visible to the user themself, staff and holders of tasks.view_task or tasks.change_task."
+        ),
     )
     def tasks(
         self,
+        info: strawberry.Info,
         root: strawberry.Parent[User],
         first: First = None,
         after: After = None,
@@ -56,7 +72,7 @@ class UserType(relay.Node):
         filter: FilterArgument = None,
         order_by: OrderArgument = None,
     ) -> TaskConnection | None:
-        return task_page(root.tasks.all(), filter, order_by, first=first, after=after, last=last, before=before)
+        return task_page(info, root.tasks.all(), filter, order_by, first=first, after=after, last=last, before=before)
 
     @classmethod
     def is_type_of(cls, obj, info):
@@ -75,6 +91,7 @@ class RegisterPayload:
     date_joined: datetime = strawberry.field(description="When the account was created.")
 
 
+@viewer_is_payload_user
 @inherit_visibility
 @strawberry.type(description="A fresh access and refresh token of one login session.")
 class TokenPayload:

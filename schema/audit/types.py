@@ -14,14 +14,14 @@ if TYPE_CHECKING:
 
 EVENT_DESCRIPTIONS = {
     AuditEvent.Type.REGISTER: "An account was created.",
-    AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session.",
-    AuditEvent.Type.LOGIN_FAILURE: "tokenAuth refused a username and password.",
+    AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
+    AuditEvent.Type.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
     AuditEvent.Type.RATE_LIMITED: "A call to a rate-limited mutation was refused for coming too often.",
     AuditEvent.Type.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
     AuditEvent.Type.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
     AuditEvent.Type.TOKEN_REVOKED: "A session was revoked with revokeToken.",
     AuditEvent.Type.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
-    AuditEvent.Type.PASSWORD_CHANGED: "A user changed their password.",
+    AuditEvent.Type.PASSWORD_CHANGED: "A password was changed (changePassword, or in the admin).",
     AuditEvent.Type.TOTP_ENABLED: "A user turned two-factor login on.",
     AuditEvent.Type.TOTP_DISABLED: "A user turned two-factor login off.",
     AuditEvent.Type.OTP_FAILURE: "A login gave a wrong or reused one-time code.",

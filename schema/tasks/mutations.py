@@ -6,6 +6,7 @@ from schema.permissions import IsAuthenticated, ObjectRule, authenticated_user, 
 from schema.relay import parse_pk, to_global_id
 from schema.tasks.types import DeleteTaskPayload, TaskType
 from tasks import services
+from tasks.selectors import CHANGE_TASK
 
 
 @strawberry.input(description="A new task.")
@@ -45,7 +46,7 @@ class TaskMutations:
 
     @protected_mutation(
         IsAuthenticated(),
-        ObjectRule(may_change_task),
+        ObjectRule(may_change_task, f"the task's owner or holds {CHANGE_TASK} (NOT_FOUND to whoever may not see it)"),
         description="Change a task: its owner, or a holder of tasks.change_task.",
     )
     def update_task(
@@ -61,7 +62,7 @@ class TaskMutations:
 
     @protected_mutation(
         IsAuthenticated(),
-        ObjectRule(may_delete_task),
+        ObjectRule(may_delete_task, f"the task's owner or holds {services.DELETE_TASK} (NOT_FOUND to whoever may not see it)"),
         description="Delete a task: its owner, or a holder of tasks.delete_task.",
     )
     def delete_task(self, info: strawberry.Info, id: TaskId) -> DeleteTaskPayload:

@@ -6,17 +6,12 @@ from accounts.exceptions import NotFound
 from schema.permissions import IsAuthenticated, authenticated_user, protected_field
 from schema.relay import After, Before, First, Last, parse_pk, register_node
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, TaskType, task_page
-from tasks.models import Task
-from tasks.selectors import can_see, visible_tasks
+from tasks.selectors import VISIBLE_TASKS, visible_task, visible_tasks
 
 
 def load_task_node(viewer_user, pk):
-    # Loading first and asking after spares the owner (the usual reader) the codename query.
-    try:
-        task = Task.objects.select_related("owner").get(pk=pk)
-    except Task.DoesNotExist:
-        raise NotFound() from None
-    if not can_see(viewer_user, task):
+    task = visible_task(viewer_user, pk)
+    if task is None:
         raise NotFound()
     return task
 
@@ -28,7 +23,8 @@ register_node("Task", load_task_node)
 class TaskQueries:
     @protected_field(
         IsAuthenticated(),
-        description="One task by id: the viewer's own; staff and holders of tasks.view_task read any.",
+        shows=VISIBLE_TASKS,
+        description="One task by id: the viewer's own; staff and holders of tasks.view_task or tasks.change_task read any.",
     )
     def task(
         self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
@@ -37,7 +33,10 @@ class TaskQueries:
 
     @protected_field(
         IsAuthenticated(),
-        description="The tasks the viewer may see: their own; staff and holders of tasks.view_task see all.",
+        shows=VISIBLE_TASKS,
+        description=(
+            "The tasks the viewer may see: their own; staff and holders of tasks.view_task or tasks.change_task see all."
+        ),
     )
     def tasks(
         self,
@@ -50,4 +49,4 @@ class TaskQueries:
         order_by: OrderArgument = None,
     ) -> TaskConnection:
         tasks = visible_tasks(authenticated_user(info))
-        return task_page(tasks, filter, order_by, first=first, after=after, last=last, before=before)
+        return task_page(info, tasks, filter, order_by, first=first, after=after, last=last, before=before)

@@ -4,8 +4,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
+from strawberry.utils.str_converters import to_camel_case
 
-from schema.permissions import inherit_visibility
+from schema.codenames import reading_verdict
+from schema.permissions import inherit_visibility, refuse
 from schema.relay import OrderDirection, connection_type, global_id_field
 from tasks.models import Task
 from tasks.selectors import matching
@@ -58,17 +60,36 @@ class TaskOrder:
 
 
 FilterArgument = Annotated[TaskFilter | None, strawberry.argument(description="Conditions the tasks meet.")]
-OrderArgument = Annotated[TaskOrder | None, strawberry.argument(description="Sort order; newest first when omitted.")]
+OrderArgument = Annotated[
+    TaskOrder | None,
+    strawberry.argument(description="Sort order; newest first when omitted. Only by a field the viewer may read."),
+]
 
-NEWEST_FIRST = TaskOrder(field=TaskOrderField.CREATED_AT, direction=OrderDirection.DESC)
+SEARCHED_FIELDS = ("title", "description")
 
 
-def task_page(tasks, filter, order_by, **page):
-    """One page of a TaskConnection over `tasks`, filtered and ordered as the client asked."""
+def task_page(info, tasks, filter, order_by, **page):
+    """One page of a TaskConnection over `tasks`, filtered and ordered as the client asked.
+
+    Arguments use only what the viewer may read (the field's rule and the operator's codenames),
+    or they would reveal it: `search` skips fields the viewer may not read, a `completed` filter
+    or an `orderBy` on one is FORBIDDEN, and the default order (newest first) goes by id when
+    `createdAt` may not be read.
+    """
+
+    def readable(model_field):
+        return reading_verdict(info, "Task", to_camel_case(model_field))
+
     if filter is not None:
-        tasks = matching(tasks, completed=filter.completed, search=filter.search)
-    order_by = order_by or NEWEST_FIRST
-    ordering = (order_by.direction.prefix + order_by.field.value,)
+        if filter.completed is not None:
+            refuse(readable("completed"))
+        searched = [name for name in SEARCHED_FIELDS if readable(name).allowed] if filter.search else ()
+        tasks = matching(tasks, completed=filter.completed, search=filter.search, search_fields=searched)
+    if order_by is not None:
+        refuse(readable(order_by.field.value))
+        ordering = (order_by.direction.prefix + order_by.field.value,)
+    else:
+        ordering = ("-created_at",) if readable("created_at").allowed else ("-id",)
     return TaskConnection.paginate(tasks.select_related("owner"), ordering, **page)
 
 

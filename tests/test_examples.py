@@ -1,0 +1,102 @@
+"""The example clients in examples/ work against the real server, not only compile.
+
+Each example is built (typed documents from schema.graphql, then compiled or bundled) and its
+smoke script runs with node against gunicorn on a free loopback port. Access tokens live a few
+seconds so that they expire during the run, and five operations sent at once with an expired
+token must cost exactly one refreshToken: the script counts what it sends, and the server's
+audit log must agree.
+
+Without an example's node_modules (`make examples` installs them) its test skips, unless
+REQUIRE_EXAMPLES=1, which CI sets after installing them: there a missing install is a failure.
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+from django.conf import settings
+
+from tests.live_server import GunicornServer
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = settings.BASE_DIR / "examples"
+ACCESS_TOKEN_LIFETIME = 4
+
+
+def build(example, script):
+    """Builds `example` with `npm run <script>`, or skips (fails with REQUIRE_EXAMPLES=1) when it is not installed."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        reason = "Node.js and npm are not on PATH"
+    elif not (EXAMPLES / example / "node_modules").is_dir():
+        reason = f"examples/{example}/node_modules is not installed: run `make examples`"
+    else:
+        run(example, ["npm", "run", "--silent", script], timeout=300)
+        return
+    if os.environ.get("REQUIRE_EXAMPLES") == "1":
+        pytest.fail(f"REQUIRE_EXAMPLES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def run(example, command, **kwargs):
+    result = subprocess.run(command, cwd=EXAMPLES / example, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = GunicornServer(
+        tmp_path_factory.mktemp("examples"),
+        workers=2,
+        JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_LIFETIME),
+        # The scripts log in eight times within a minute.
+        LOGIN_RATE_LIMIT="60/m",
+    )
+    yield server.start()
+    server.stop()
+
+
+def smoke(server, example, script):
+    environment = {
+        **os.environ,
+        "GRAPHQL_URL": server.url,
+        "ACCESS_TOKEN_LIFETIME": str(ACCESS_TOKEN_LIFETIME),
+    }
+    output = run(example, ["node", script], env=environment, timeout=120)
+    return json.loads(output.splitlines()[-1])
+
+
+def audit_events(server, username):
+    with sqlite3.connect(server.folder / "db.sqlite3") as database:
+        rows = database.execute("SELECT type FROM accounts_auditevent WHERE username = ? ORDER BY id", (username,))
+        return [event_type for (event_type,) in rows]
+
+
+def test_the_apollo_example_against_a_live_server(server):
+    build("apollo", "build")
+    summary = smoke(server, "apollo", "dist/apollo/src/smoke.js")
+
+    assert summary["progress"] == [2, 3]
+    assert summary["refreshesInBurst"] == 1
+    # Bob's five concurrent operations with an expired token: one refresh between them, on the server too.
+    bob = audit_events(server, summary["names"]["bob"])
+    assert bob.count("TOKEN_REFRESH") == 1, bob
+    assert "TOKEN_REUSE_DETECTED" not in bob
+    # Alice's refresh token had been used by someone else: her one refresh ended the session.
+    assert summary["aliceSignedOut"] == ["token_revoked"]
+    assert audit_events(server, summary["names"]["alice"]).count("TOKEN_REUSE_DETECTED") == 1
+
+
+def test_the_relay_example_against_a_live_server(server):
+    build("relay", "build-smoke")
+    summary = smoke(server, "relay", "dist/smoke.mjs")
+
+    assert summary["progress"] == [2, 3]
+    assert summary["refreshesInBurst"] == 1
+    events = audit_events(server, summary["username"])
+    assert events.count("TOKEN_REFRESH") == 1, events
+    assert "TOKEN_REUSE_DETECTED" not in events
