@@ -22,9 +22,7 @@ ME = "{ me { username } }"
 
 
 def rs256_server(folder, *key_names):
-    # The database cache, not the suite's Redis: other tests' live servers log "alice" in too,
-    # and shared login limits would let these logins use up their attempts (or theirs ours).
-    return GunicornServer(folder, JWT_ALGORITHM="RS256", JWT_PRIVATE_KEYS=key_files(folder, *key_names), REDIS_URL="")
+    return GunicornServer(folder, JWT_ALGORITHM="RS256", JWT_PRIVATE_KEYS=key_files(folder, *key_names))
 
 
 def key_files(folder, *names):
