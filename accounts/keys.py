@@ -62,6 +62,11 @@ class KeyRing:
         return self.keys[0]
 
     def verifying_key(self, kid):
+        if kid is None and self.algorithm in HMAC_ALGORITHMS:
+            # Tokens issued before tokens carried a kid were HMAC-signed with the one signing key:
+            # they stay valid after the upgrade (refresh tokens for up to their lifetime), so an
+            # upgrade logs nobody out. Asymmetric tokens always carried a kid.
+            return self.signing_key
         return next((key for key in self.keys if key.kid == kid), None)
 
     def jwks(self):

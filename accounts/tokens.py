@@ -91,7 +91,7 @@ def decode(token, expected_type):
 
 
 def _verifying_key(token):
-    """The configured key named by the token's `kid`: a token without one, or naming a retired key, is invalid."""
+    """The configured key named by the token's `kid`; a token naming a retired or unknown key is invalid."""
     key = _config()["KEYS"].verifying_key(jwt.get_unverified_header(token).get("kid"))
     if key is None:
         raise jwt.InvalidTokenError("unknown kid")

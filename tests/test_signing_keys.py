@@ -154,6 +154,15 @@ def test_a_token_without_kid_is_invalid(rs256_tokens):
     assert rejection(no_kid) == "token_invalid"
 
 
+def test_an_hmac_token_from_before_key_ids_verifies_against_the_first_key_only(gql, alice):
+    """Tokens issued by the version before kids keep working after the upgrade; no other key vouches for them."""
+    with configured("HS256", "A", "B") as ring:
+        claims = claims_of(gql.login("alice")["access"])
+        first, second = (key.signing for key in ring.keys)
+        assert viewer(jwt.encode(claims, first, algorithm="HS256")) == "alice"
+        assert rejection(jwt.encode(claims, second, algorithm="HS256")) == "token_invalid"
+
+
 def test_a_token_signed_by_an_unconfigured_key_under_its_own_kid_is_invalid(rs256_tokens):
     _, tokens = rs256_tokens
     stranger = keys.private_key_ring("RS256", [private_pem("RSA-2048", "stranger")]).signing_key
