@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts import keys
+from accounts import crypto, keys
 from project.env import env_bool, env_choice, env_field_codenames, env_int, env_list, env_pem_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -186,6 +186,12 @@ JWT = {
 
 if JWT["SESSION_MAX_LIFETIME"] < 1:
     raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
+
+# Secrets the server reads back (TOTP secrets) are stored encrypted with these Fernet keys: the
+# first encrypts, all decrypt. Without the variable, one key derived from DJANGO_SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = crypto.checked_keys(
+    env_list("FIELD_ENCRYPTION_KEYS") or [crypto.key_derived_from(SECRET_KEY)]
+)
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"

@@ -58,6 +58,8 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         # Every key creation would fail, or no refusal would ever be audited.
         ("API_KEY_MAX_LIFETIME", "0", "API_KEY_MAX_LIFETIME must be a positive number of seconds"),
         ("AUDIT_MAX_EVENTS_PER_MINUTE", "0", "AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1"),
+        # TOTP secrets could be neither stored nor read.
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
     ],
 )
 def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, complaint):
