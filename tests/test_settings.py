@@ -56,12 +56,23 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         # Every key creation would fail, or no refusal would ever be audited.
         ("API_KEY_MAX_LIFETIME", "0", "API_KEY_MAX_LIFETIME must be a positive number of seconds"),
         ("AUDIT_MAX_EVENTS_PER_MINUTE", "0", "AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of text, json"),
+        ("METRICS_ENABLED", "yes please", "METRICS_ENABLED must be 1 or 0"),
+        # Traces asked for, to nowhere this server can send them.
+        ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER: 'zipkin' is not one of otlp, console, none"),
     ],
 )
 def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, complaint):
     result = run_manage("check", env={**PRODUCTION_ENV, variable: value})
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_traces_over_a_protocol_that_is_not_installed_stop_the_server_at_startup():
+    environment = {**PRODUCTION_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    result = run_manage("check", env=environment)
+    assert result.returncode != 0
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf is installed, not 'grpc'" in result.stderr
 
 
 def test_an_operator_requires_codenames_for_fields_through_the_environment():
