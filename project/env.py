@@ -74,6 +74,22 @@ def env_rate(name, default):
     return raw.strip()
 
 
+def env_pem_list(name):
+    """PEM texts: the PEM itself, or comma-separated `@/path/to/file.pem` items (PEM has no commas)."""
+    texts = []
+    for item in env_list(name):
+        if not item.startswith("@"):
+            texts.append(item)
+            continue
+        try:
+            with open(item[1:], encoding="ascii") as file:
+                texts.append(file.read())
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not a text file"
+            raise ImproperlyConfigured(f"{name}: cannot read {item[1:]}: {reason}") from None
+    return texts
+
+
 def otel_traces_requested():
     """Whether OpenTelemetry's standard variables ask for traces: an exporter named in
     OTEL_TRACES_EXPORTER (other than `none`) or an OTLP endpoint, unless OTEL_SDK_DISABLED=true."""

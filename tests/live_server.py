@@ -63,7 +63,9 @@ class GunicornServer:
         )  # fmt: skip
 
     def start(self):
+        """Start (or restart) the server; its port is read from this run's own log lines."""
         self.migrate()
+        self.error_log.unlink(missing_ok=True)
         with self.output.open("ab") as output:
             self.process = subprocess.Popen(
                 [

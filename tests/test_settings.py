@@ -7,6 +7,8 @@ import sys
 import pytest
 from django.conf import settings
 
+from tests.keys_util import private_pem
+
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "a-production-secret-that-is-long-and-random-0123456789abcdef",
@@ -47,8 +49,8 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
     ("variable", "value", "complaint"),
     [
         # Any other algorithm would start the server, then fail every login with INTERNAL_SERVER_ERROR.
-        *(("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512") for algorithm in
-          ("none", "RS256", "hs256")),
+        *(("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512, RS256, ES256, EdDSA")
+          for algorithm in ("none", "PS256", "hs256")),
         ("JWT_SIGNING_KEY", "short-key", "JWT_SIGNING_KEY must be at least 32 characters"),
         ("JWT_SESSION_MAX_LIFETIME", "0", "JWT_SESSION_MAX_LIFETIME must be a positive number of seconds"),
         *(("GRAPHQL_FIELD_CODENAMES", value, "GRAPHQL_FIELD_CODENAMES must be a JSON object") for value in
@@ -60,6 +62,8 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         ("METRICS_ENABLED", "yes please", "METRICS_ENABLED must be 1 or 0"),
         # Traces asked for, to nowhere this server can send them.
         ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER: 'zipkin' is not one of otlp, console, none"),
+        # TOTP secrets could be neither stored nor read.
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
     ],
 )
 def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, complaint):
@@ -73,6 +77,20 @@ def test_traces_over_a_protocol_that_is_not_installed_stop_the_server_at_startup
     result = run_manage("check", env=environment)
     assert result.returncode != 0
     assert "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf is installed, not 'grpc'" in result.stderr
+
+
+def test_a_weak_signing_key_stops_the_server_and_a_good_one_starts_it(tmp_path):
+    weak, good = tmp_path / "weak.pem", tmp_path / "good.pem"
+    weak.write_text(private_pem("RSA-1024"))
+    good.write_text(private_pem("RSA-2048"))
+
+    refused = run_manage("check", env={**PRODUCTION_ENV, "JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEYS": f"@{weak}"})
+    assert refused.returncode != 0
+    assert "JWT_PRIVATE_KEYS: key 1 is an RSA key of 1024 bits; RS256 needs at least 2048 bits." in refused.stderr
+    assert private_pem("RSA-1024").splitlines()[1] not in refused.stderr
+
+    started = run_manage("check", env={**PRODUCTION_ENV, "JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEYS": f"@{good}"})
+    assert started.returncode == 0, started.stderr
 
 
 def test_an_operator_requires_codenames_for_fields_through_the_environment():
