@@ -291,6 +291,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=512, blank=True, default="")
     success = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The X-Request-ID of the request that caused it (project.request_id); empty outside a request.
+    request_id = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         indexes = [

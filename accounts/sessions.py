@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, ratelimit, tokens
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import RateLimited, TokenRejected
 from accounts.models import LoginSession, RefreshToken
+from project import metrics
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,14 @@ def _recorded_refresh_token(claims):
     return record
 
 
+def _refresh_failure_result(error):
+    """The result metrics.REFRESHES counts for a refused refresh: the contract's reason, or rate_limited."""
+    if isinstance(error, TokenRejected):
+        return error.reason
+    return "rate_limited" if isinstance(error, RateLimited) else None
+
+
+@metrics.counting(metrics.REFRESHES, _refresh_failure_result)
 def rotate(raw_refresh, meta):
     """Consume a refresh token and return a new pair in the same session.
 
@@ -88,6 +97,7 @@ def rotate(raw_refresh, meta):
             pair = _issue_pair(user, session)
     if not consumed:
         revoke_session(session.id)
+        metrics.count(metrics.REFRESH_TOKEN_REUSE)
         audit.record(audit.EventType.TOKEN_REUSE_DETECTED, meta, user=user, success=False)
         raise TokenRejected(TokenRejected.REVOKED)
     audit.record(audit.EventType.TOKEN_REFRESH, meta, user=user)

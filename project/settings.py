@@ -17,6 +17,7 @@ from project.env import (
     env_pem_list,
     env_rate,
     env_str,
+    otel_traces_requested,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ if not DEBUG and (
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
+    "project.apps.ProjectConfig",
     "project.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,10 +61,13 @@ INSTALLED_APPS = [
     "accounts",
     "tasks",
     "schema",
-    "outbox",
 ]
 
 MIDDLEWARE = [
+    # First, so every response and log line has the request's id (API.md section 16).
+    "project.request_id.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics, answered before the host check and the HTTPS redirect.
+    "project.operations.OperationsEndpoints",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -273,7 +278,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # holds the SMTP password, and DEBUG's error page shows settings whose names do not look secret.
 _email_transport = env_email_url("EMAIL_URL", "console://" if DEBUG else "")
 globals().update(_email_transport)
-# Without one, mail waits in the queue: the worker refuses to start and the server warns (outbox.checks).
+# Without one, mail waits in the queue: the worker refuses to start and the server warns (accounts.checks).
 EMAIL_TRANSPORT_CONFIGURED = bool(_email_transport)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 # Seconds each step of talking to the SMTP server may take; Django's default is to wait forever.
@@ -290,6 +295,8 @@ CORS_ALLOWED_ORIGINS = env_list(
 )
 CORS_ALLOW_HEADERS = ("authorization", "x-api-key", "content-type")
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+# A browser client may read the request id, to quote it in an error report.
+CORS_EXPOSE_HEADERS = ("X-Request-ID",)
 # Credentials travel in headers, never cookies.
 CORS_ALLOW_CREDENTIALS = False
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
@@ -303,15 +310,31 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 
+# Operations (API.md section 16). /metrics answers only with METRICS_ENABLED (read per request),
+# and only to `Authorization: Bearer <METRICS_TOKEN>` when that is set.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# Traces are exported only when an OTEL_* variable asks for an exporter (project.tracing).
+TRACING_ENABLED = otel_traces_requested()
+
+# Log lines: text, or one JSON object a line; both carry the request's id (project.request_id).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"request_id": {"()": "project.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "project.json_logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # The queue's worker says "starting" and "no more jobs" on every poll; outbox.worker says it once.
+        # The queue's worker says "starting" and "no more jobs" on every poll; accounts.mail_worker says it once.
         "django_tasks_db": {"level": "WARNING"},
     },
 }

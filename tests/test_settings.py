@@ -71,6 +71,10 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         ("PASSWORD_RESET_TIMEOUT", "0", "PASSWORD_RESET_TIMEOUT and EMAIL_VERIFY_TIMEOUT must be positive"),
         ("PASSWORD_RESET_RATE_LIMIT", "5 per hour", "PASSWORD_RESET_RATE_LIMIT must look like 5/s"),
         ("WORKER_CLAIM_TIMEOUT", "0", "EMAIL_TIMEOUT and WORKER_CLAIM_TIMEOUT must be positive"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of text, json"),
+        ("METRICS_ENABLED", "yes please", "METRICS_ENABLED must be 1 or 0"),
+        # Traces asked for, to nowhere this server can send them.
+        ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER: 'zipkin' is not one of otlp, console, none"),
         # TOTP secrets could be neither stored nor read.
         ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
     ],
@@ -79,6 +83,13 @@ def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, comp
     result = run_manage("check", env={**PRODUCTION_ENV, variable: value})
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_traces_over_a_protocol_that_is_not_installed_stop_the_server_at_startup():
+    environment = {**PRODUCTION_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    result = run_manage("check", env=environment)
+    assert result.returncode != 0
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf is installed, not 'grpc'" in result.stderr
 
 
 def test_a_weak_signing_key_stops_the_server_and_a_good_one_starts_it(tmp_path):
@@ -119,7 +130,7 @@ def test_without_email_url_outside_debug_the_server_warns_that_mail_waits():
     environment = {key: value for key, value in PRODUCTION_ENV.items() if key != "EMAIL_URL"}
     result = run_manage("check", env=environment)
     assert result.returncode == 0, result.stderr
-    assert "outbox.W001" in result.stderr and "EMAIL_URL is not set" in result.stderr
+    assert "accounts.W003" in result.stderr and "EMAIL_URL is not set" in result.stderr
 
     worker = run_manage("worker", "--batch", env=environment)
     assert worker.returncode != 0
