@@ -179,10 +179,14 @@ JWT = {
     "SESSION_MAX_LIFETIME": env_int("JWT_SESSION_MAX_LIFETIME", 30 * 24 * 3600),
     "ISSUER": env_str("JWT_ISSUER") or None,
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
+    # How long a consumed refresh token whose successor is unused still answers with that successor.
+    "REFRESH_GRACE_SECONDS": env_int("JWT_REFRESH_GRACE_SECONDS", 30),
 }
 
 if JWT["SESSION_MAX_LIFETIME"] < 1:
     raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
+if JWT["REFRESH_GRACE_SECONDS"] < 0:
+    raise ImproperlyConfigured("JWT_REFRESH_GRACE_SECONDS must be 0 or more seconds.")
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"

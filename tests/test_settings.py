@@ -56,6 +56,7 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         # Every key creation would fail, or no refusal would ever be audited.
         ("API_KEY_MAX_LIFETIME", "0", "API_KEY_MAX_LIFETIME must be a positive number of seconds"),
         ("AUDIT_MAX_EVENTS_PER_MINUTE", "0", "AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1"),
+        ("JWT_REFRESH_GRACE_SECONDS", "-1", "JWT_REFRESH_GRACE_SECONDS must be 0 or more seconds"),
     ],
 )
 def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, complaint):

@@ -58,7 +58,11 @@ class AccountMutations:
         return token_payload(info, passwords.login(username, password, info.context.meta, otp))
 
     @protected_mutation(
-        AllowAny(), description="Trade a refresh token for a new pair; a second use revokes the session."
+        AllowAny(),
+        description=(
+            "Trade a refresh token for a new pair; a second use revokes the session, except for a retry "
+            "within the grace period, which gets the same new refresh token."
+        ),
     )
     def refresh_token(self, info: strawberry.Info, refresh: RefreshArgument) -> TokenPayload:
         return token_payload(info, sessions.rotate(refresh, info.context.meta))
