@@ -14,8 +14,11 @@ import type { ApiError } from "./errors.js";
 /** What `tokenAuth` and `refreshToken` answer (the fields of `TokenPayload` a client keeps). */
 export interface Tokens {
   access: string;
-  /** Null once the refresh token lives in an HttpOnly cookie instead of the body (planned). */
-  refresh: string | null;
+  /**
+   * Null when the refresh token lives in an HttpOnly cookie instead of the body (`cookie: true`);
+   * Relay types a nullable field as possibly undefined too.
+   */
+  refresh?: string | null | undefined;
   accessExpiresAt: string;
 }
 
@@ -123,7 +126,7 @@ export class TokenSession {
   async #refresh(tokens: Tokens): Promise<string> {
     let renewed: Tokens;
     try {
-      renewed = await this.#renew(tokens.refresh);
+      renewed = await this.#renew(tokens.refresh ?? null);
     } catch (error) {
       // A refused refresh token ends the session. A network failure does not: the tokens stay,
       // and the next request that meets token_expired tries again.

@@ -97,7 +97,7 @@ assert.equal((await login(carol.client, carol.session, { ...carolLogin, otp: rec
 let stolen = alice.session.refreshToken!;
 for (let i = 0; i < 2; i++) {
   const { data } = await postOperation(uri, RefreshTokenDocument, { refresh: stolen });
-  stolen = data!.refreshToken.refresh;
+  stolen = data!.refreshToken.refresh!;
 }
 
 // 4. Bob signs in, then everyone's access token expires.
