@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import usernames
+from accounts.crypto import EncryptedTextField
 from accounts.digests import digest
 from accounts.exceptions import TokenRejected
 
@@ -219,7 +220,7 @@ class ApiKey(models.Model):
 
 class TotpDevice(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
+    secret = EncryptedTextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(null=True, blank=True)
 

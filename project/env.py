@@ -72,3 +72,19 @@ def env_rate(name, default):
     if not RATE_PATTERN.match(raw.strip()):
         raise ImproperlyConfigured(f"{name} must look like 5/s, 5/m or 5/h, got {raw!r}")
     return raw.strip()
+
+
+def env_pem_list(name):
+    """PEM texts: the PEM itself, or comma-separated `@/path/to/file.pem` items (PEM has no commas)."""
+    texts = []
+    for item in env_list(name):
+        if not item.startswith("@"):
+            texts.append(item)
+            continue
+        try:
+            with open(item[1:], encoding="ascii") as file:
+                texts.append(file.read())
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not a text file"
+            raise ImproperlyConfigured(f"{name}: cannot read {item[1:]}: {reason}") from None
+    return texts

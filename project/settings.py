@@ -6,7 +6,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_choice, env_field_codenames, env_int, env_list, env_rate, env_str
+from accounts import crypto, keys
+from project.env import env_bool, env_choice, env_field_codenames, env_int, env_list, env_pem_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -164,18 +165,20 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Tokens (API.md section 1).
+# Tokens (API.md sections 1 and 15).
 # An RFC 6265 token: what a cookie's name may hold.
 COOKIE_NAME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
 MINIMUM_JWT_KEY_LENGTH = 32  # RFC 7518: an HMAC key at least as long as HS256's hash
-if not DEBUG and 0 < len(env_str("JWT_SIGNING_KEY")) < MINIMUM_JWT_KEY_LENGTH:
-    raise ImproperlyConfigured(
-        f"JWT_SIGNING_KEY must be at least {MINIMUM_JWT_KEY_LENGTH} characters when DJANGO_DEBUG is off."
-    )
 JWT = {
-    "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
-    # The signing key is also the verifying key, so only HMAC algorithms can work.
-    "ALGORITHM": env_choice("JWT_ALGORITHM", "HS256", ("HS256", "HS384", "HS512")),
+    # The first key signs; all verify. Only JWT_ALGORITHM is accepted when verifying.
+    "KEYS": keys.configured_key_ring(
+        env_choice("JWT_ALGORITHM", "HS256", keys.ALGORITHMS),
+        private_keys=env_pem_list("JWT_PRIVATE_KEYS"),
+        signing_keys=env_list("JWT_SIGNING_KEYS"),
+        signing_key=env_str("JWT_SIGNING_KEY"),
+        default_signing_key=SECRET_KEY,
+        minimum_secret_length=0 if DEBUG else MINIMUM_JWT_KEY_LENGTH,
+    ),
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 86400),
     # A session ends this long after its tokenAuth, however often it is refreshed.
@@ -202,6 +205,12 @@ if JWT["REFRESH_COOKIE_SAMESITE"] == "None" and DEBUG:
         "JWT_REFRESH_COOKIE_SAMESITE=None needs a Secure cookie, which DJANGO_DEBUG=1 does not promise "
         "(plain-HTTP requests get one without Secure): use Strict or Lax in development."
     )
+
+# Secrets the server reads back (TOTP secrets) are stored encrypted with these Fernet keys: the
+# first encrypts, all decrypt. Without the variable, one key derived from DJANGO_SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = crypto.checked_keys(
+    env_list("FIELD_ENCRYPTION_KEYS") or [crypto.key_derived_from(SECRET_KEY)]
+)
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"

@@ -59,7 +59,9 @@ class GunicornServer:
         )  # fmt: skip
 
     def start(self):
+        """Start (or restart) the server; its port is read from this run's own log lines."""
         self.migrate()
+        self.error_log.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn", "project.wsgi:application",

@@ -7,6 +7,8 @@ import sys
 import pytest
 from django.conf import settings
 
+from tests.keys_util import private_pem
+
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "a-production-secret-that-is-long-and-random-0123456789abcdef",
@@ -47,8 +49,8 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
     ("variable", "value", "complaint"),
     [
         # Any other algorithm would start the server, then fail every login with INTERNAL_SERVER_ERROR.
-        *(("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512") for algorithm in
-          ("none", "RS256", "hs256")),
+        *(("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512, RS256, ES256, EdDSA")
+          for algorithm in ("none", "PS256", "hs256")),
         ("JWT_SIGNING_KEY", "short-key", "JWT_SIGNING_KEY must be at least 32 characters"),
         ("JWT_SESSION_MAX_LIFETIME", "0", "JWT_SESSION_MAX_LIFETIME must be a positive number of seconds"),
         *(("GRAPHQL_FIELD_CODENAMES", value, "GRAPHQL_FIELD_CODENAMES must be a JSON object") for value in
@@ -60,6 +62,8 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         ("JWT_REFRESH_COOKIE_SAMESITE", "none", "JWT_REFRESH_COOKIE_SAMESITE must be one of Strict, Lax, None"),
         # Every cookie login would fail when the name is set on the response.
         ("JWT_REFRESH_COOKIE_NAME", "refresh token", "JWT_REFRESH_COOKIE_NAME must be a cookie name"),
+        # TOTP secrets could be neither stored nor read.
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
     ],
 )
 def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, complaint):
@@ -95,6 +99,20 @@ def test_cross_site_cookies_and_credentialed_origins_start_in_production():
     }
     result = run_manage("check", env=env)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_weak_signing_key_stops_the_server_and_a_good_one_starts_it(tmp_path):
+    weak, good = tmp_path / "weak.pem", tmp_path / "good.pem"
+    weak.write_text(private_pem("RSA-1024"))
+    good.write_text(private_pem("RSA-2048"))
+
+    refused = run_manage("check", env={**PRODUCTION_ENV, "JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEYS": f"@{weak}"})
+    assert refused.returncode != 0
+    assert "JWT_PRIVATE_KEYS: key 1 is an RSA key of 1024 bits; RS256 needs at least 2048 bits." in refused.stderr
+    assert private_pem("RSA-1024").splitlines()[1] not in refused.stderr
+
+    started = run_manage("check", env={**PRODUCTION_ENV, "JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEYS": f"@{good}"})
+    assert started.returncode == 0, started.stderr
 
 
 def test_an_operator_requires_codenames_for_fields_through_the_environment():

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0003_api_key_expiry_and_last_use_ip"),
+        ("accounts", "0004_totp_secrets_encrypted"),
     ]
 
     operations = [
