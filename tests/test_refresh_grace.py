@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import sessions
 from accounts.models import AuditEvent, LoginSession, RefreshToken
 from tests.conftest import GraphQLClient, only_error
+from tests.keys_util import configured
 from tests.tokens_util import claims_of
 
 REFRESH = "mutation($r: String!) { refreshToken(refresh: $r) { access refresh refreshExpiresAt } }"
@@ -96,6 +97,17 @@ def test_reuse_after_the_window_revokes_the_session(tokens):
         assert reason(refresh(tokens["refresh"])) == "token_revoked"
         assert reason(refresh(successor["refresh"])) == "token_revoked"
     assert AuditEvent.objects.filter(type="TOKEN_REUSE_DETECTED").count() == 1
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+def test_with_any_signing_algorithm_the_retry_is_the_same_successor(gql, alice, algorithm):
+    with configured(algorithm, "A"):
+        tokens = gql.login("alice")
+        first = renewed(tokens["refresh"])
+        retried = renewed(tokens["refresh"])
+        # ECDSA signs the same claims differently each time; what the holder gets is the same token.
+        assert identity(retried["refresh"]) == identity(first["refresh"])
+        assert renewed(retried["refresh"])["refresh"]
 
 
 @override_settings(JWT={**settings.JWT, "REFRESH_GRACE_SECONDS": 120})
