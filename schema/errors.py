@@ -63,7 +63,7 @@ class Forbidden(ApiError):
 
     def __init__(self, message=None, required=(), reason=None):
         extras = {"required": sorted(required)} if required else {}
-        if reason is not None:
+        if reason:
             extras["reason"] = reason
         super().__init__(message, **extras)
 

@@ -83,6 +83,14 @@ class GunicornServer:
             time.sleep(0.1)
         raise AssertionError(f"gunicorn did not start in {BOOT_SECONDS}s")
 
+    def start_worker(self, *args):
+        """`manage.py worker` on the server's database and settings, stopped like the server."""
+        log = open(self.folder / "worker.log", "ab")  # noqa: SIM115 (the process holds it)
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "worker", *args],
+            env=self.env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         try:

@@ -19,6 +19,7 @@ from graphql import OperationDefinitionNode, parse, print_ast, validate
 from accounts.models import User
 from schema.schema import schema
 from tests.conftest import PASSWORD, GraphQLClient
+from tests.mail_util import delivered, run_mail_queue, token_in
 
 ROOT = Path(settings.BASE_DIR)
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -206,6 +207,24 @@ def test_every_documented_operation_runs_as_documented(db):
     relay_page = docs.data(dana, "TaskListPaginationQuery", cursor=page["pageInfo"]["endCursor"])["tasks"]
     assert [edge["node"]["title"] for edge in relay_page["edges"]] == ["first"]
     assert relay_page["pageInfo"]["hasNextPage"] is False
+
+    # docs/recovery.md: alice proves her address, moves to another, and resets her password.
+    assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@example.com", "emailVerified": False}
+    assert docs.data(alice, "ResendVerificationEmail")["resendVerificationEmail"] is True
+    run_mail_queue()
+    first_link, second_link = delivered("alice@example.com")
+    assert docs.data(anonymous, "VerifyEmail", token=token_in(second_link))["verifyEmail"] is True
+    assert docs.data(alice, "ChangeEmail", newEmail="alice@new.example", password=PASSWORD)["changeEmail"] is True
+    run_mail_queue()
+    (change_link,) = delivered("alice@new.example")
+    assert docs.data(anonymous, "VerifyEmail", token=token_in(change_link))["verifyEmail"] is True
+    assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@new.example", "emailVerified": True}
+    assert docs.data(anonymous, "RequestPasswordReset", email="ALICE@new.example")["requestPasswordReset"] is True
+    run_mail_queue()
+    (reset_link,) = delivered("alice@new.example")[1:]
+    reset = docs.data(anonymous, "ResetPassword", token=token_in(reset_link), newPassword="a forgotten passphrase")
+    assert reset["resetPassword"] is True
+    assert docs.run(alice, "MyAddress")["errors"][0]["extensions"]["reason"] == "token_revoked"
 
     # docs/sessions.md and docs/clients/browser-sessions.md: a browser keeps the refresh token in a cookie.
     User.objects.create_user("erin", "erin@example.com", PASSWORD)

@@ -38,6 +38,13 @@ class UserType(relay.Node):
     last_login: datetime | None = protected_field(
         SELF_OR_STAFF, description="When the user last logged in; visible to the user themself and staff."
     )
+    email_verified: bool | None = protected_field(
+        SELF_OR_STAFF,
+        description=(
+            "Whether the present address was proved by following a mailed link (verifyEmail); "
+            "visible to the user themself and staff."
+        ),
+    )
 
     @protected_field(SELF_OR_STAFF, description="Names of the user's roles; visible to the user themself and staff.")
     def roles(self, root: strawberry.Parent[User]) -> list[str] | None:

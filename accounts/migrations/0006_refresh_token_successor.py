@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0004_totp_secrets_encrypted"),
+        ("accounts", "0005_email_verification_and_link_tokens"),
     ]
 
     operations = [
