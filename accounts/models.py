@@ -201,6 +201,11 @@ class RefreshToken(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     consumed_at = models.DateTimeField(null=True, blank=True)
+    # The token its consumption issued, recorded in the same transaction: a retry within the grace
+    # window is answered with this one again (accounts.sessions.rotate).
+    successor = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="predecessor", editable=False
+    )
 
 
 class ApiKey(models.Model):

@@ -1,5 +1,6 @@
 """Settings, read from the environment (every variable is listed in the README)."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -185,6 +186,8 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Tokens (API.md sections 1 and 15).
+# An RFC 6265 token: what a cookie's name may hold.
+COOKIE_NAME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
 MINIMUM_JWT_KEY_LENGTH = 32  # RFC 7518: an HMAC key at least as long as HS256's hash
 JWT = {
     # The first key signs; all verify. Only JWT_ALGORITHM is accepted when verifying.
@@ -202,10 +205,26 @@ JWT = {
     "SESSION_MAX_LIFETIME": env_int("JWT_SESSION_MAX_LIFETIME", 30 * 24 * 3600),
     "ISSUER": env_str("JWT_ISSUER") or None,
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
+    # How long a consumed refresh token whose successor is unused still answers with that successor.
+    "REFRESH_GRACE_SECONDS": env_int("JWT_REFRESH_GRACE_SECONDS", 30),
+    # The refresh cookie of browser sessions (API.md section 10); by default named for the request.
+    "REFRESH_COOKIE_NAME": env_str("JWT_REFRESH_COOKIE_NAME") or None,
+    "REFRESH_COOKIE_SAMESITE": env_choice("JWT_REFRESH_COOKIE_SAMESITE", "Strict", ("Strict", "Lax", "None")),
 }
 
 if JWT["SESSION_MAX_LIFETIME"] < 1:
     raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
+if JWT["REFRESH_GRACE_SECONDS"] < 0:
+    raise ImproperlyConfigured("JWT_REFRESH_GRACE_SECONDS must be 0 or more seconds.")
+if JWT["REFRESH_COOKIE_NAME"] is not None and not COOKIE_NAME_PATTERN.fullmatch(JWT["REFRESH_COOKIE_NAME"]):
+    raise ImproperlyConfigured("JWT_REFRESH_COOKIE_NAME must be a cookie name: letters, digits and !#$%&'*+-.^_`|~.")
+# Only a plain-HTTP request in DEBUG gets the cookie without Secure, and browsers refuse
+# SameSite=None without Secure.
+if JWT["REFRESH_COOKIE_SAMESITE"] == "None" and DEBUG:
+    raise ImproperlyConfigured(
+        "JWT_REFRESH_COOKIE_SAMESITE=None needs a Secure cookie, which DJANGO_DEBUG=1 does not promise "
+        "(plain-HTTP requests get one without Secure): use Strict or Lax in development."
+    )
 
 # Secrets the server reads back (TOTP secrets) are stored encrypted with these Fernet keys: the
 # first encrypts, all decrypt. Without the variable, one key derived from DJANGO_SECRET_KEY.
@@ -297,8 +316,10 @@ CORS_ALLOW_HEADERS = ("authorization", "x-api-key", "content-type")
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 # A browser client may read the request id, to quote it in an error report.
 CORS_EXPOSE_HEADERS = ("X-Request-ID",)
-# Credentials travel in headers, never cookies.
-CORS_ALLOW_CREDENTIALS = False
+# Lets the listed origins send the refresh cookie (the only cookie the API reads): never to any origin.
+CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", False)
+if CORS_ALLOW_CREDENTIALS and "*" in CORS_ALLOWED_ORIGINS:
+    raise ImproperlyConfigured("CORS_ALLOW_CREDENTIALS=1 needs CORS_ALLOWED_ORIGINS to list origins, not '*'.")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

@@ -33,9 +33,10 @@ GRAPHIQL_CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-# Credentials travel in headers, never cookies, and a cross-site form cannot send
-# application/json (Strawberry runs nothing for any other content type), so Django's
-# cookie-based CSRF check has nothing to protect here.
+# Credentials travel in headers; the one cookie the API reads, the refresh cookie, is read by
+# refreshToken and revokeToken only, behind a proof of their own (accounts.cookies: a JSON POST
+# from an allowed Origin). A cross-site form cannot send application/json (Strawberry runs
+# nothing for any other content type), so Django's CSRF token has nothing to add here.
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(count_unmeasured_requests, name="dispatch")
 class GraphQLView(StrawberryGraphQLView):

@@ -60,6 +60,10 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         # Every key creation would fail, or no refusal would ever be audited.
         ("API_KEY_MAX_LIFETIME", "0", "API_KEY_MAX_LIFETIME must be a positive number of seconds"),
         ("AUDIT_MAX_EVENTS_PER_MINUTE", "0", "AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1"),
+        ("JWT_REFRESH_GRACE_SECONDS", "-1", "JWT_REFRESH_GRACE_SECONDS must be 0 or more seconds"),
+        ("JWT_REFRESH_COOKIE_SAMESITE", "none", "JWT_REFRESH_COOKIE_SAMESITE must be one of Strict, Lax, None"),
+        # Every cookie login would fail when the name is set on the response.
+        ("JWT_REFRESH_COOKIE_NAME", "refresh token", "JWT_REFRESH_COOKIE_NAME must be a cookie name"),
         # Mail that could never be sent, or links that could never carry their token.
         *(("EMAIL_URL", value, "EMAIL_URL must look like smtp://") for value in
           ("smtps://host", "http://mail.example.com", "smtp://", "mail.example.com", "file://")),
@@ -90,6 +94,35 @@ def test_traces_over_a_protocol_that_is_not_installed_stop_the_server_at_startup
     result = run_manage("check", env=environment)
     assert result.returncode != 0
     assert "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf is installed, not 'grpc'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        # Browsers drop a SameSite=None cookie without Secure, which plain HTTP in DEBUG would send.
+        ({"DJANGO_DEBUG": "1", "JWT_REFRESH_COOKIE_SAMESITE": "None"}, "JWT_REFRESH_COOKIE_SAMESITE=None needs"),
+        # Any site could then read answers sent with the user's cookie.
+        (
+            {**PRODUCTION_ENV, "CORS_ALLOW_CREDENTIALS": "1", "CORS_ALLOWED_ORIGINS": "*"},
+            "CORS_ALLOW_CREDENTIALS=1 needs CORS_ALLOWED_ORIGINS to list origins",
+        ),
+    ],
+)
+def test_a_cookie_setting_that_would_be_unsafe_stops_the_server(env, complaint):
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_cross_site_cookies_and_credentialed_origins_start_in_production():
+    env = {
+        **PRODUCTION_ENV,
+        "JWT_REFRESH_COOKIE_SAMESITE": "None",
+        "CORS_ALLOW_CREDENTIALS": "1",
+        "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    }
+    result = run_manage("check", env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_weak_signing_key_stops_the_server_and_a_good_one_starts_it(tmp_path):

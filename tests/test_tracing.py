@@ -122,8 +122,9 @@ def test_plain_fields_get_no_span_of_their_own(alice, client_for, spans):
 def test_no_span_holds_a_password_a_token_a_variable_or_the_document(alice, spans):
     tokens = post({"query": LOGIN, "variables": {"username": "alice", "password": PASSWORD}}).json()["data"]["tokenAuth"]
     # The refresh token as a variable, then written into the document itself.
-    post({"query": REFRESH, "variables": {"refresh": tokens["refresh"]}})
-    rotated = post({"query": REFRESH, "variables": {"refresh": tokens["refresh"]}})  # reuse: refused
+    successor = post({"query": REFRESH, "variables": {"refresh": tokens["refresh"]}}).json()["data"]["refreshToken"]
+    post({"query": REFRESH, "variables": {"refresh": successor["refresh"]}})
+    rotated = post({"query": REFRESH, "variables": {"refresh": tokens["refresh"]}})  # reuse once its successor was used
     inline = f'mutation {{ tokenAuth(username: "alice", password: "{PASSWORD}") {{ access }} }}'
     post({"query": inline})
     # GET carries the document and its variables in the query string.
@@ -131,7 +132,8 @@ def test_no_span_holds_a_password_a_token_a_variable_or_the_document(alice, span
                                            "variables": json.dumps({"secret": "variable-value-123"})}))  # fmt: skip
 
     recorded = everything_recorded(spans())
-    for secret in (PASSWORD, tokens["access"], tokens["refresh"], "variable-value-123", "tokenAuth(username"):
+    for secret in (PASSWORD, tokens["access"], tokens["refresh"], successor["refresh"], "variable-value-123",
+                   "tokenAuth(username"):  # fmt: skip
         assert secret not in recorded
     assert "GraphQL Resolving: refreshToken" in recorded
     assert rotated.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
