@@ -8,16 +8,18 @@ from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.accounts.totp import TotpMutations
 from schema.audit.queries import AuditQueries
+from schema.budget.queries import BudgetQueries
 from schema.codenames import InheritedFieldCodenames
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
+from schema.persisted import PersistedQueryRegistration
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries):
+class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, BudgetQueries):
     pass
 
 
@@ -41,5 +43,7 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     execution_context_class=PlainFieldShortcut,
-    extensions=[ContractErrors, InheritedFieldCodenames, DocumentLimits],
+    # DocumentLimits charges the budget as execution starts: after InheritedFieldCodenames, whose
+    # refusal must spend nothing.
+    extensions=[ContractErrors, InheritedFieldCodenames, DocumentLimits, PersistedQueryRegistration],
 )
