@@ -8,7 +8,10 @@ enabled, the ban on introspection; all of them with "did you mean" suggestions h
 outside DEBUG. A valid document then meets the node limit (schema.node_count), whose
 shape is cached with the document's validation and whose count takes each request's variables.
 Parsing and validation results are cached, like Strawberry's ParserCache and
-ValidationCache, which this replaces.
+ValidationCache, which this replaces; a trusted document (schema.manifests) is parsed once at
+start and its validation kept with it. An operation that passes every limit is charged to its
+viewer's budget (schema.budget.charge) as execution starts, after the operator's codenames
+(schema.codenames) had their say, so no refused operation spends anything.
 
 The depth and alias rules are written here rather than taken from Strawberry
 (QueryDepthLimiter, MaxAliasesLimiter): those walk every fragment spread again each time it

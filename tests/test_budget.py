@@ -220,6 +220,13 @@ def test_every_answer_carries_the_rate_limit_headers(client_for, alice, answer):
     assert headers["used"] == (2 if answer == "data" else 1)
 
 
+@override_settings(GRAPHIQL=True)
+def test_the_graphiql_page_carries_the_headers_too(client_for, alice):
+    response = Client().get("/graphql/", HTTP_ACCEPT="text/html")
+    assert response["Content-Type"].startswith("text/html")
+    assert rate_limit_headers(response)["used"] == 0
+
+
 @override_settings(GRAPHQL_POINTS_PER_HOUR=1)
 def test_a_refusal_over_budget_carries_the_headers_too(client_for, alice):
     client = client_for(alice)

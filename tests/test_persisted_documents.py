@@ -25,6 +25,7 @@ from schema.persisted import register
 from schema.schema import schema
 from tasks.models import Task
 from tests.conftest import PASSWORD, only_error
+from tests.live_server import GunicornServer
 
 MANIFESTS = Path(__file__).parent / "manifests"
 RELAY = MANIFESTS / "relay-persisted-queries.json"
@@ -362,6 +363,21 @@ def test_the_server_does_not_start_with_a_document_that_no_longer_validates(tmp_
     assert "nickname" in result.stderr
     assert "sha256:def" not in result.stderr
     assert manage("check", GRAPHQL_TRUSTED_DOCUMENTS=f"{RELAY},{CLIENT_PRESET}").returncode == 0
+
+
+@pytest.mark.slow
+def test_gunicorn_does_not_start_with_such_a_manifest(tmp_path):
+    manifest = tmp_path / "persisted-documents.json"
+    manifest.write_text(json.dumps({"sha256:abc": "query Old { me { nickname } }"}))
+    server = GunicornServer(tmp_path)
+    server.migrate()
+    server.env["GRAPHQL_TRUSTED_DOCUMENTS"] = str(manifest)
+    try:
+        server.start()  # its worker may have announced itself before it loaded the application
+    except AssertionError:
+        pass
+    assert server.process.wait(timeout=60) != 0
+    assert "document 'sha256:abc' does not validate against the schema" in server.error_log.read_text()
 
 
 @pytest.mark.parametrize(
