@@ -10,7 +10,9 @@ project.cache.CounterDatabaseCache, shared by every process and never evicted be
 Its value is the window's start (epoch seconds) times WINDOW_START, plus the points spent, and it
 expires when the window ends. So one atomic increment both spends and tells which window it
 spent in, and every process agrees on when the window ends without a second key that could
-expire apart from the first.
+expire apart from the first. A process whose clock says the window is over starts the next one
+even while the cache, whose clock may run behind (Redis's), still holds the counter: the budget
+is whole at the resetAt it announced.
 
 Spending more than remains is refused and undone at once (the increment is given back), so a
 refusal spends nothing. Between the two, a concurrent request of the same budget may see it
@@ -67,9 +69,15 @@ def _key(budget_holder):
     return f"budget:{budget_holder}"
 
 
+def _ended(counter):
+    """Whether the counter's window is over by this process's clock, though the cache still holds it
+    (the cache's clock, Redis's, runs behind): the budget must be whole at the reset_at it promised."""
+    return counter // WINDOW_START + WINDOW_SECONDS <= time.time()
+
+
 def _budget(counter, spent_now=0):
     limit = settings.GRAPHQL_POINTS_PER_HOUR
-    if counter is None:
+    if counter is None or _ended(counter):
         return Budget(limit, 0, int(time.time()) + WINDOW_SECONDS)
     start, used = divmod(counter, WINDOW_START)
     # A lowered limit, or another request's increment about to be given back, must not show more
@@ -88,8 +96,15 @@ def spend(budget_holder, points):
     try:
         counter = counters.incr(key, points)
     except ValueError:  # no window yet (or it has just ended)
+        counter = None
+    if counter is not None and _ended(counter):
+        # Two processes may both get here at once; the later delete then drops the points the
+        # other spent in the new window's first moment.
+        counters.delete(key)
+        counter = None
+    if counter is None:
         if points > settings.GRAPHQL_POINTS_PER_HOUR:
-            raise BudgetExceeded(_budget(None), points) from None
+            raise BudgetExceeded(_budget(None), points)
         # Another process may start the window first; add() then leaves its start in place. Both
         # backends keep a key through the second it expires in, so it expires a second early:
         # at reset_at the budget is whole.
