@@ -4,7 +4,7 @@ The database cache is safe by construction (project.cache.CounterDatabaseCache).
 by its maxmemory-policy, which only the server knows: every policy but noeviction evicts keys
 that have a TTL (volatile-*) or any key (allkeys-*) once memory is full, and every counter has
 a TTL. Servers like gunicorn run no system checks, so project.wsgi and project.asgi run this
-one at start-up (check_at_startup).
+one at start-up (check_at_startup), with outbox's warning that mail has no transport.
 """
 
 import io
@@ -15,6 +15,8 @@ from django.core import checks
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
+
+from outbox.checks import MAIL_TRANSPORT
 
 RATE_LIMIT_CACHE = "ratelimit_cache"
 REQUIRED_POLICY = "noeviction"
@@ -60,4 +62,4 @@ def redis_keeps_rate_limit_counters(app_configs, **kwargs):
 
 def check_at_startup():
     """Refuse to serve (SystemCheckError) when counters could be evicted; warnings go to stderr."""
-    call_command("check", tags=[RATE_LIMIT_CACHE], stdout=io.StringIO())
+    call_command("check", tags=[RATE_LIMIT_CACHE, MAIL_TRANSPORT], stdout=io.StringIO())

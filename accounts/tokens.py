@@ -1,4 +1,4 @@
-"""Encoding and verifying the JSON Web Tokens of API.md section 1."""
+"""Encoding and verifying the JSON Web Tokens of API.md section 1, with the keys of accounts.keys."""
 
 import uuid
 from dataclasses import dataclass
@@ -44,7 +44,9 @@ def _issue(token_type, lifetime_seconds, claims, not_after):
         payload["iss"] = config["ISSUER"]
     if config["AUDIENCE"]:
         payload["aud"] = config["AUDIENCE"]
-    token = jwt.encode(payload, config["SIGNING_KEY"], algorithm=config["ALGORITHM"])
+    key_ring = config["KEYS"]
+    signing_key = key_ring.signing_key
+    token = jwt.encode(payload, signing_key.signing, algorithm=key_ring.algorithm, headers={"kid": signing_key.kid})
     return IssuedToken(token=token, jti=jti, issued_at=issued_at, expires_at=expires_at)
 
 
@@ -74,10 +76,11 @@ def decode(token, expected_type):
     """
     expired = False
     try:
+        key = _verifying_key(token)
         try:
-            claims = _verified_claims(token, verify_exp=True)
+            claims = _verified_claims(token, key, verify_exp=True)
         except jwt.ExpiredSignatureError:
-            claims, expired = _verified_claims(token, verify_exp=False), True
+            claims, expired = _verified_claims(token, key, verify_exp=False), True
     except jwt.PyJWTError:
         raise TokenRejected(TokenRejected.INVALID) from None
     if claims.get("token_type") != expected_type or not _well_formed(claims):
@@ -87,12 +90,22 @@ def decode(token, expected_type):
     return claims
 
 
-def _verified_claims(token, verify_exp):
+def _verifying_key(token):
+    """The configured key named by the token's `kid`; a token naming a retired or unknown key is invalid."""
+    key = _config()["KEYS"].verifying_key(jwt.get_unverified_header(token).get("kid"))
+    if key is None:
+        raise jwt.InvalidTokenError("unknown kid")
+    return key
+
+
+def _verified_claims(token, key, verify_exp):
     config = _config()
     return jwt.decode(
         token,
-        config["SIGNING_KEY"],
-        algorithms=[config["ALGORITHM"]],
+        key.verifying,
+        # Only the configured algorithm: never another family (an HMAC token "signed" with a
+        # public key), never `none`.
+        algorithms=[config["KEYS"].algorithm],
         issuer=config["ISSUER"],
         audience=config["AUDIENCE"],
         options={"require": REQUIRED_CLAIMS, "verify_exp": verify_exp},

@@ -5,7 +5,19 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_choice, env_field_codenames, env_int, env_list, env_rate, env_str
+from accounts import crypto, keys
+from project.env import (
+    env_bool,
+    env_choice,
+    env_email_url,
+    env_field_codenames,
+    env_int,
+    env_link_template,
+    env_list,
+    env_pem_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,9 +54,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "strawberry.django",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "tasks",
     "schema",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +81,8 @@ ASGI_APPLICATION = "project.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps' own templates: a folder here can replace the mails' texts.
+        "DIRS": env_list("TEMPLATES_DIRS"),
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -172,16 +188,18 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Tokens (API.md section 1).
+# Tokens (API.md sections 1 and 15).
 MINIMUM_JWT_KEY_LENGTH = 32  # RFC 7518: an HMAC key at least as long as HS256's hash
-if not DEBUG and 0 < len(env_str("JWT_SIGNING_KEY")) < MINIMUM_JWT_KEY_LENGTH:
-    raise ImproperlyConfigured(
-        f"JWT_SIGNING_KEY must be at least {MINIMUM_JWT_KEY_LENGTH} characters when DJANGO_DEBUG is off."
-    )
 JWT = {
-    "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
-    # The signing key is also the verifying key, so only HMAC algorithms can work.
-    "ALGORITHM": env_choice("JWT_ALGORITHM", "HS256", ("HS256", "HS384", "HS512")),
+    # The first key signs; all verify. Only JWT_ALGORITHM is accepted when verifying.
+    "KEYS": keys.configured_key_ring(
+        env_choice("JWT_ALGORITHM", "HS256", keys.ALGORITHMS),
+        private_keys=env_pem_list("JWT_PRIVATE_KEYS"),
+        signing_keys=env_list("JWT_SIGNING_KEYS"),
+        signing_key=env_str("JWT_SIGNING_KEY"),
+        default_signing_key=SECRET_KEY,
+        minimum_secret_length=0 if DEBUG else MINIMUM_JWT_KEY_LENGTH,
+    ),
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 86400),
     # A session ends this long after its tokenAuth, however often it is refreshed.
@@ -192,6 +210,12 @@ JWT = {
 
 if JWT["SESSION_MAX_LIFETIME"] < 1:
     raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
+
+# Secrets the server reads back (TOTP secrets) are stored encrypted with these Fernet keys: the
+# first encrypts, all decrypt. Without the variable, one key derived from DJANGO_SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = crypto.checked_keys(
+    env_list("FIELD_ENCRYPTION_KEYS") or [crypto.key_derived_from(SECRET_KEY)]
+)
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
@@ -258,6 +282,34 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Account recovery and email verification (API.md section 11).
+PASSWORD_RESET_URL = env_link_template("PASSWORD_RESET_URL", "http://localhost:3000/reset?token={token}")
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Per client IP and per address; over it requestPasswordReset still answers true and sends nothing.
+PASSWORD_RESET_RATE_LIMIT = env_rate("PASSWORD_RESET_RATE_LIMIT", "5/h")
+EMAIL_VERIFY_URL = env_link_template("EMAIL_VERIFY_URL", "http://localhost:3000/verify?token={token}")
+EMAIL_VERIFY_TIMEOUT = env_int("EMAIL_VERIFY_TIMEOUT", 3 * 24 * 3600)
+# Until their address is verified, users may not create, change or delete tasks, nor make API keys.
+REQUIRE_VERIFIED_EMAIL = env_bool("REQUIRE_VERIFIED_EMAIL", False)
+if PASSWORD_RESET_TIMEOUT < 1 or EMAIL_VERIFY_TIMEOUT < 1:
+    raise ImproperlyConfigured("PASSWORD_RESET_TIMEOUT and EMAIL_VERIFY_TIMEOUT must be positive numbers of seconds.")
+
+# Mail leaves through a queue in the database (django-tasks-db) that `manage.py worker` runs.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT... from EMAIL_URL, which is not kept as a setting itself: it
+# holds the SMTP password, and DEBUG's error page shows settings whose names do not look secret.
+_email_transport = env_email_url("EMAIL_URL", "console://" if DEBUG else "")
+globals().update(_email_transport)
+# Without one, mail waits in the queue: the worker refuses to start and the server warns (outbox.checks).
+EMAIL_TRANSPORT_CONFIGURED = bool(_email_transport)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
+# Seconds each step of talking to the SMTP server may take; Django's default is to wait forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# A job a worker claimed longer ago than this without finishing is run again: that worker died.
+WORKER_CLAIM_TIMEOUT = env_int("WORKER_CLAIM_TIMEOUT", 300)
+if EMAIL_TIMEOUT < 1 or WORKER_CLAIM_TIMEOUT < 1:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT and WORKER_CLAIM_TIMEOUT must be positive numbers of seconds.")
+
 # Browser-facing security.
 CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS",
@@ -286,5 +338,9 @@ LOGGING = {
     "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The queue's worker says "starting" and "no more jobs" on every poll; outbox.worker says it once.
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }

@@ -63,8 +63,10 @@ class Forbidden(ApiError):
     code = FORBIDDEN
     default_message = "You do not have permission to do this."
 
-    def __init__(self, message=None, required=()):
+    def __init__(self, message=None, required=(), reason=None):
         extras = {"required": sorted(required)} if required else {}
+        if reason:
+            extras["reason"] = reason
         super().__init__(message, **extras)
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from schema.accounts.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.accounts.recovery import RecoveryMutations
 from schema.accounts.totp import TotpMutations
 from schema.audit.queries import AuditQueries
 from schema.budget.queries import BudgetQueries
@@ -24,7 +25,7 @@ class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, BudgetQuer
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountMutations, TotpMutations, ApiKeyMutations, TaskMutations):
+class Mutation(AccountMutations, RecoveryMutations, TotpMutations, ApiKeyMutations, TaskMutations):
     pass
 
 

@@ -59,7 +59,9 @@ class GunicornServer:
         )  # fmt: skip
 
     def start(self):
+        """Start (or restart) the server; its port is read from this run's own log lines."""
         self.migrate()
+        self.error_log.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn", "project.wsgi:application",
@@ -80,6 +82,14 @@ class GunicornServer:
             assert self.process.poll() is None, log
             time.sleep(0.1)
         raise AssertionError(f"gunicorn did not start in {BOOT_SECONDS}s")
+
+    def start_worker(self, *args):
+        """`manage.py worker` on the server's database and settings, stopped like the server."""
+        log = open(self.folder / "worker.log", "ab")  # noqa: SIM115 (the process holds it)
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "worker", *args],
+            env=self.env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)

@@ -19,6 +19,7 @@ from graphql import OperationDefinitionNode, parse, print_ast, validate
 from accounts.models import User
 from schema.schema import schema
 from tests.conftest import PASSWORD, GraphQLClient
+from tests.mail_util import delivered, run_mail_queue, token_in
 
 ROOT = Path(settings.BASE_DIR)
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -212,5 +213,23 @@ def test_every_documented_operation_runs_as_documented(db):
     after = docs.data(dana, "RateLimit")["rateLimit"]
     assert (before["cost"], after["cost"], after["used"]) == (1, 1, before["used"] + 1)
     assert after["used"] + after["remaining"] == after["limit"] == 5000
+
+    # docs/recovery.md: alice proves her address, moves to another, and resets her password.
+    assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@example.com", "emailVerified": False}
+    assert docs.data(alice, "ResendVerificationEmail")["resendVerificationEmail"] is True
+    run_mail_queue()
+    first_link, second_link = delivered("alice@example.com")
+    assert docs.data(anonymous, "VerifyEmail", token=token_in(second_link))["verifyEmail"] is True
+    assert docs.data(alice, "ChangeEmail", newEmail="alice@new.example", password=PASSWORD)["changeEmail"] is True
+    run_mail_queue()
+    (change_link,) = delivered("alice@new.example")
+    assert docs.data(anonymous, "VerifyEmail", token=token_in(change_link))["verifyEmail"] is True
+    assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@new.example", "emailVerified": True}
+    assert docs.data(anonymous, "RequestPasswordReset", email="ALICE@new.example")["requestPasswordReset"] is True
+    run_mail_queue()
+    (reset_link,) = delivered("alice@new.example")[1:]
+    reset = docs.data(anonymous, "ResetPassword", token=token_in(reset_link), newPassword="a forgotten passphrase")
+    assert reset["resetPassword"] is True
+    assert docs.run(alice, "MyAddress")["errors"][0]["extensions"]["reason"] == "token_revoked"
 
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"

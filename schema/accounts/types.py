@@ -45,6 +45,13 @@ class UserType(relay.Node):
     last_login: datetime | None = protected_field(
         SELF_OR_STAFF, description="When the user last logged in; visible to the user themself and staff."
     )
+    email_verified: bool | None = protected_field(
+        SELF_OR_STAFF,
+        description=(
+            "Whether the present address was proved by following a mailed link (verifyEmail); "
+            "visible to the user themself and staff."
+        ),
+    )
 
     # These fields load what they read for every user of the list their user came in
     # (schema.batching), so a page of users costs one query per field, not one per user.

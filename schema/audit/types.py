@@ -30,6 +30,9 @@ EVENT_DESCRIPTIONS = {
     AuditEvent.Type.API_KEY_CREATED: "A user created an API key.",
     AuditEvent.Type.API_KEY_REVOKED: "A user revoked an API key.",
     AuditEvent.Type.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
+    AuditEvent.Type.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
+    AuditEvent.Type.EMAIL_VERIFIED: "A user followed the link that proves their address.",
+    AuditEvent.Type.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
 }
 
 AuditEventKind = strawberry.enum(
