@@ -208,6 +208,12 @@ def test_every_documented_operation_runs_as_documented(db):
     assert [edge["node"]["title"] for edge in relay_page["edges"]] == ["first"]
     assert relay_page["pageInfo"]["hasNextPage"] is False
 
+    # docs/security.md: the budget, asked without spending from it, then with.
+    before = docs.data(dana, "RateLimit", dryRun=True)["rateLimit"]
+    after = docs.data(dana, "RateLimit")["rateLimit"]
+    assert (before["cost"], after["cost"], after["used"]) == (1, 1, before["used"] + 1)
+    assert after["used"] + after["remaining"] == after["limit"] == 5000
+
     # docs/recovery.md: alice proves her address, moves to another, and resets her password.
     assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@example.com", "emailVerified": False}
     assert docs.data(alice, "ResendVerificationEmail")["resendVerificationEmail"] is True

@@ -7,6 +7,11 @@ token must cost exactly one refreshToken: the script counts what it sends, and t
 audit log must agree. The Apollo example does the same as a browser keeping its refresh token
 in the server's cookie, with two tabs trading one cookie at once.
 
+Each server loads the manifest of persisted documents the example's build wrote
+(GRAPHQL_TRUSTED_DOCUMENTS), so it must validate against the schema or the server does not start.
+Relay's artifacts hold only the id of their operation, and its network layer sends it as
+`doc_id`: every Relay operation of the smoke run is run by the server from that manifest.
+
 Without an example's node_modules (`make examples` installs them) its test skips, unless
 REQUIRE_EXAMPLES=1, which CI sets after installing them: there a missing install is a failure.
 """
@@ -48,17 +53,32 @@ def run(example, command, **kwargs):
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = GunicornServer(
-        tmp_path_factory.mktemp("examples"),
-        workers=2,
-        JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_LIFETIME),
-        # The scripts log in nine times within a minute.
-        LOGIN_RATE_LIMIT="60/m",
-    )
-    yield server.start()
-    server.stop()
+MANIFESTS = {
+    "apollo": EXAMPLES / "apollo" / "src" / "gql" / "persisted-documents.json",
+    "relay": EXAMPLES / "relay" / "persisted-queries.json",
+}
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Starts a server with the manifest an example's build wrote (so, after the build)."""
+    servers = []
+
+    def start(example):
+        server = GunicornServer(
+            tmp_path,
+            workers=2,
+            JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_LIFETIME),
+            # The scripts log in nine times within a minute.
+            LOGIN_RATE_LIMIT="60/m",
+            GRAPHQL_TRUSTED_DOCUMENTS=str(MANIFESTS[example]),
+        )
+        servers.append(server.start())
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def smoke(server, example, script):
@@ -87,8 +107,9 @@ def refresh_tokens_issued(server, username):
         return count
 
 
-def test_the_apollo_example_against_a_live_server(server):
+def test_the_apollo_example_against_a_live_server(serve):
     build("apollo", "build")
+    server = serve("apollo")
     summary = smoke(server, "apollo", "dist/apollo/src/smoke.js")
 
     assert summary["progress"] == [2, 3]
@@ -110,8 +131,9 @@ def test_the_apollo_example_against_a_live_server(server):
     assert refresh_tokens_issued(server, summary["names"]["dave"]) == 3
 
 
-def test_the_relay_example_against_a_live_server(server):
+def test_the_relay_example_against_a_live_server(serve):
     build("relay", "build-smoke")
+    server = serve("relay")
     summary = smoke(server, "relay", "dist/smoke.mjs")
 
     assert summary["progress"] == [2, 3]

@@ -13,7 +13,7 @@ import {
   type Variables,
 } from "relay-runtime";
 import { apiErrors } from "../../common/errors.js";
-import { answerOf, postGraphQL, type GraphQLResponseBody } from "../../common/http.js";
+import { answerOf, postGraphQL, type GraphQLRequest, type GraphQLResponseBody } from "../../common/http.js";
 import { refreshInBody, TokenSession } from "../../common/session.js";
 import type { environmentRefreshMutation } from "./__generated__/environmentRefreshMutation.graphql";
 
@@ -27,8 +27,12 @@ const refreshMutation = graphql`
   }
 `;
 
-function requestOf({ text, name }: RequestParameters, variables: Variables) {
-  if (text === null) throw new Error(`${name} is persisted: send its id as documentId instead`);
+// relay-compiler's persistConfig (relay.config.json) gives every operation an id and no text; the
+// server runs it from persisted-queries.json, the manifest the compiler wrote
+// (GRAPHQL_TRUSTED_DOCUMENTS). `doc_id` is Relay's name for it.
+function requestOf({ id, text, name }: RequestParameters, variables: Variables): GraphQLRequest {
+  if (id != null) return { doc_id: id, operationName: name, variables };
+  if (text === null) throw new Error(`${name} has neither an id nor a text`);
   return { query: text, operationName: name, variables };
 }
 
