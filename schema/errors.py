@@ -54,6 +54,13 @@ CODES = frozenset(
 MISSING_CREDENTIALS = "missing_credentials"
 
 
+class BadRequest(Exception):
+    """A request refused before any GraphQL runs (a body that is no JSON object, a document named
+    twice): answered with HTTP 400 and this text (schema.views)."""
+
+    status = 400
+
+
 class ApiError(Exception):
     """A failure the client is meant to see: a message for people and a code for programs."""
 
