@@ -8,8 +8,6 @@ from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
 from accounts.models import User
 from accounts.text import is_storable
 
-CHANGE_USER = "accounts.change_user"
-
 
 @transaction.atomic
 def set_roles(actor, user_id, role_names):

@@ -10,9 +10,9 @@ from django.db import transaction
 from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
 from accounts.text import is_storable
 from tasks.models import Task
-from tasks.selectors import CHANGE_TASK, visible_task
+from tasks.codenames import CHANGE_TASK, DELETE_TASK
+from tasks.selectors import visible_task
 
-DELETE_TASK = "tasks.delete_task"
 EDITABLE_FIELDS = ("title", "description", "completed")
 
 

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.codenames import VIEW_USER
 from accounts.models import User
 from schema.relay import to_global_id
+from tasks.codenames import VIEW_TASK
 from tasks.models import Task
 from tests.conftest import data_queries
 
@@ -63,7 +65,7 @@ def test_a_page_of_100_tasks_costs_what_a_page_of_1_costs(owners, make_user, gra
     users = {
         "owner": owners[0],
         "staff": make_user("staff", is_staff=True),
-        "task_viewer": grant_role(make_user("auditor"), "tasks.view_task"),
+        "task_viewer": grant_role(make_user("auditor"), VIEW_TASK),
         "superuser": make_user("root", is_superuser=True),
     }
     Task.objects.bulk_create([Task(owner=owners[0], title=f"Own {index}") for index in range(100)])
@@ -83,7 +85,7 @@ def test_a_page_of_100_tasks_costs_what_a_page_of_1_costs(owners, make_user, gra
 def test_a_page_of_100_users_costs_what_a_page_of_1_costs(owners, make_user, grant_role, client_for):
     for index in range(100):
         make_user(f"extra{index:03d}")
-    client = client_for(grant_role(make_user("directory"), "accounts.view_user"))
+    client = client_for(grant_role(make_user("directory"), VIEW_USER))
     one, hundred = queries_for(client, USERS, 1), queries_for(client, USERS, 100)
     assert len(one) == len(hundred) <= 4, hundred
     assert User.objects.count() > 100

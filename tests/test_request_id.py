@@ -11,6 +11,7 @@ import pytest
 from django.test import Client, override_settings
 
 from accounts import audit, passwords
+from accounts.codenames import VIEW_AUDIT_EVENT
 from accounts.models import AuditEvent
 from accounts.request_meta import RequestMeta
 from project import request_id
@@ -75,7 +76,7 @@ def test_a_trusted_proxys_request_id_is_kept_when_it_is_well_formed(alice, sent,
 
 def test_audit_events_show_their_request_id(alice, client_for, grant_role, make_user):
     login = post_login(PASSWORD)
-    auditor = grant_role(make_user("auditor"), "accounts.view_auditevent")
+    auditor = grant_role(make_user("auditor"), VIEW_AUDIT_EVENT)
     result = client_for(auditor).execute("{ auditEvents(first: 1) { edges { node { type requestId } } } }")
     assert result["data"]["auditEvents"]["edges"] == [
         {"node": {"type": "LOGIN_SUCCESS", "requestId": login["X-Request-ID"]}}

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from accounts.authentication import ANONYMOUS, Viewer
+from accounts.codenames import VIEW_USER
 from accounts.exceptions import NotFound
 from schema.errors import Forbidden, Unauthenticated
 from schema.permissions import (
@@ -18,6 +19,7 @@ from schema.permissions import (
     Verdict,
     refuse,
 )
+from tasks.codenames import CHANGE_TASK, VIEW_TASK
 
 
 def user(pk=1, staff=False, superuser=False, codenames=()):
@@ -36,15 +38,15 @@ def verdict(rule, viewer_user=None, source=None, **arguments):
 
 
 def test_or_allows_when_one_part_allows():
-    rule = IsSelf() | IsStaff() | HasCodenames("accounts.view_user")
+    rule = IsSelf() | IsStaff() | HasCodenames(VIEW_USER)
     assert verdict(rule, user(pk=1), source=user(pk=1)).allowed
     assert verdict(rule, user(pk=2, staff=True), source=user(pk=1)).allowed
-    assert verdict(rule, user(pk=2, codenames={"accounts.view_user"}), source=user(pk=1)).allowed
+    assert verdict(rule, user(pk=2, codenames={VIEW_USER}), source=user(pk=1)).allowed
 
 
 def test_or_refused_by_all_names_every_codename_that_would_allow():
-    rule = HasCodenames("tasks.view_task") | IsStaff() | HasCodenames("tasks.change_task")
-    assert verdict(rule, user()) == Verdict(False, required=frozenset({"tasks.view_task", "tasks.change_task"}))
+    rule = HasCodenames(VIEW_TASK) | IsStaff() | HasCodenames(CHANGE_TASK)
+    assert verdict(rule, user()) == Verdict(False, required=frozenset({VIEW_TASK, CHANGE_TASK}))
 
 
 def test_and_answers_with_the_first_refusal():
@@ -81,7 +83,7 @@ def test_an_object_rule_hides_what_the_viewer_may_not_see():
 
 
 def test_descriptions_read_like_the_rule():
-    assert (IsSelf() | IsStaff() | HasCodenames("accounts.view_user")).describe() == (
+    assert (IsSelf() | IsStaff() | HasCodenames(VIEW_USER)).describe() == (
         "the user themself or staff or holds accounts.view_user"
     )
     assert ((IsSelf() | IsStaff()) & HasCodenames("x.y")).describe() == "(the user themself or staff); holds x.y"

@@ -3,7 +3,8 @@ from typing import Annotated
 import strawberry
 
 from accounts import passwords, registration, sessions
-from accounts.roles import CHANGE_USER, set_roles
+from accounts.codenames import CHANGE_USER
+from accounts.roles import set_roles
 from schema.accounts import refresh_cookie
 from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, UserType
 from schema.permissions import AllowAny, HasCodenames, IsTokenLogin, authenticated_user, protected_mutation

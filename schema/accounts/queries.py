@@ -4,7 +4,8 @@ import strawberry
 from strawberry import relay
 
 from accounts.exceptions import NotFound
-from accounts.selectors import VIEW_USER, matching_users, visible_users
+from accounts.codenames import VIEW_USER
+from accounts.selectors import matching_users, visible_users
 from schema.accounts.types import UserConnection, UserType
 from schema.codenames import check_type_codenames, reading_verdict
 from schema.permissions import HasCodenames, IsAuthenticated, IsStaff, authenticated_user, protected_field

@@ -8,7 +8,7 @@ from django.db.models import prefetch_related_objects
 from accounts.backends import load_codenames
 from accounts.exceptions import ValidationFailed
 from accounts.models import User
-from accounts.selectors import VIEW_USER
+from accounts.codenames import VIEW_USER
 from schema.batching import batch_of
 from schema.permissions import (
     HasCodenames,
@@ -23,7 +23,8 @@ from schema.permissions import (
 from schema.relay import After, Before, First, Last, connection_type, global_id_field
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_listing
 from tasks.models import Task
-from tasks.selectors import SEES_ALL_TASKS, VIEW_TASK, can_see_all_tasks, visible_tasks
+from tasks.codenames import VIEW_TASK
+from tasks.selectors import SEES_ALL_TASKS, can_see_all_tasks, visible_tasks
 
 SELF_OR_STAFF = IsSelf() | IsStaff()
 

@@ -3,6 +3,7 @@ from typing import Annotated
 import strawberry
 
 from accounts import audit
+from accounts.codenames import VIEW_AUDIT_EVENT
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.audit.types import AuditEventConnection, AuditEventKind
 from schema.permissions import HasCodenames, authenticated_user, protected_field
@@ -30,7 +31,7 @@ def user_pk_filter(user_id):
 @strawberry.type
 class AuditQueries:
     @protected_field(
-        HasCodenames(audit.VIEW_AUDIT_EVENT),
+        HasCodenames(VIEW_AUDIT_EVENT),
         description="The audit log, newest first; needs accounts.view_auditevent.",
     )
     def audit_events(

@@ -6,7 +6,7 @@ from schema.permissions import HasVerifiedEmail, IsAuthenticated, ObjectRule, au
 from schema.relay import parse_pk, to_global_id
 from schema.tasks.types import DeleteTaskPayload, TaskType
 from tasks import services
-from tasks.selectors import CHANGE_TASK
+from tasks.codenames import CHANGE_TASK, DELETE_TASK
 
 
 @strawberry.input(description="A new task.")
@@ -64,7 +64,7 @@ class TaskMutations:
     @protected_mutation(
         IsAuthenticated(),
         HasVerifiedEmail(),
-        ObjectRule(may_delete_task, f"the task's owner or holds {services.DELETE_TASK} (NOT_FOUND to whoever may not see it)"),
+        ObjectRule(may_delete_task, f"the task's owner or holds {DELETE_TASK} (NOT_FOUND to whoever may not see it)"),
         description="Delete a task: its owner, or a holder of tasks.delete_task.",
     )
     def delete_task(self, info: strawberry.Info, id: TaskId) -> DeleteTaskPayload:
