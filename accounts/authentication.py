@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from accounts import apikeys, tokens
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import Unauthenticated
 from accounts.models import LoginSession
 
 
@@ -31,13 +31,13 @@ def authenticate(authorization_header, api_key_header=None, client_ip=None):
     (api_key_invalid) rather than guessing which one the client meant to use.
     """
     if authorization_header and api_key_header:
-        return Viewer(rejection=TokenRejected.API_KEY_INVALID)
+        return Viewer(rejection=Unauthenticated.API_KEY_INVALID)
     try:
         if api_key_header:
             return authenticate_api_key(api_key_header, client_ip)
         if authorization_header:
             return authenticate_bearer(authorization_header)
-    except TokenRejected as rejected:
+    except Unauthenticated as rejected:
         return Viewer(rejection=rejected.reason)
     return ANONYMOUS
 
@@ -45,7 +45,7 @@ def authenticate(authorization_header, api_key_header=None, client_ip=None):
 def authenticate_bearer(authorization_header):
     scheme, _, token = authorization_header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise TokenRejected(TokenRejected.INVALID)
+        raise Unauthenticated(Unauthenticated.INVALID)
     return authenticate_access_token(token.strip())
 
 
@@ -56,9 +56,9 @@ def authenticate_access_token(raw_token):
     try:
         session = LoginSession.objects.select_related("user").get(pk=uuid.UUID(claims["sid"]))
     except LoginSession.DoesNotExist:
-        raise TokenRejected(TokenRejected.INVALID) from None
+        raise Unauthenticated(Unauthenticated.INVALID) from None
     if str(session.user_id) != claims["user_id"]:
-        raise TokenRejected(TokenRejected.INVALID)
+        raise Unauthenticated(Unauthenticated.INVALID)
     session.check_usable()
     return Viewer(user=session.user, session_id=session.id)
 

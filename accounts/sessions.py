@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, ratelimit, tokens
-from accounts.exceptions import RateLimited, TokenRejected
+from accounts.exceptions import RateLimited, Unauthenticated
 from accounts.models import LoginSession, RefreshToken
 from project import metrics
 
@@ -74,7 +74,7 @@ def _recorded_refresh_token(claims):
 
 def _refresh_failure_result(error):
     """The result metrics.REFRESHES counts for a refused refresh: the contract's reason, or rate_limited."""
-    if isinstance(error, TokenRejected):
+    if isinstance(error, Unauthenticated):
         return error.reason
     return "rate_limited" if isinstance(error, RateLimited) else None
 
@@ -93,7 +93,7 @@ def rotate(raw_refresh, meta):
     claims = tokens.decode(raw_refresh, tokens.REFRESH)
     record = _recorded_refresh_token(claims)
     if record is None:
-        raise TokenRejected(TokenRejected.INVALID)
+        raise Unauthenticated(Unauthenticated.INVALID)
     session, user = record.session, record.session.user
     session.check_usable()
 
@@ -103,7 +103,7 @@ def rotate(raw_refresh, meta):
         revoke_session(session.id)
         metrics.count(metrics.REFRESH_TOKEN_REUSE)
         audit.record(audit.EventType.TOKEN_REUSE_DETECTED, meta, user=user, success=False)
-        raise TokenRejected(TokenRejected.REVOKED)
+        raise Unauthenticated(Unauthenticated.REVOKED)
     audit.record(audit.EventType.TOKEN_REFRESH, meta, user=user)
     return pair
 
@@ -151,16 +151,16 @@ def revoke(raw_refresh, meta):
     ratelimit.check_token(meta)
     try:
         claims = tokens.decode(raw_refresh, tokens.REFRESH)
-    except TokenRejected as rejected:
-        if rejected.reason == TokenRejected.EXPIRED:
+    except Unauthenticated as rejected:
+        if rejected.reason == Unauthenticated.EXPIRED:
             return False
         raise
     record = _recorded_refresh_token(claims)
     if record is None:
-        raise TokenRejected(TokenRejected.INVALID)
+        raise Unauthenticated(Unauthenticated.INVALID)
     try:
         record.session.check_usable()
-    except TokenRejected:
+    except Unauthenticated:
         return False
     revoked = bool(revoke_session(record.session_id))
     if revoked:

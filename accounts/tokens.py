@@ -8,7 +8,7 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import Unauthenticated
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -79,7 +79,7 @@ def reissue_refresh(user, session, jti, issued_at, expires_at):
 
 
 def decode(token, expected_type):
-    """The verified claims of `token`, or TokenRejected with reason expired or invalid.
+    """The verified claims of `token`, or Unauthenticated with reason expired or invalid.
 
     Only a genuine token of the expected type is "expired": an expired access token given as
     a refresh token (or the other way round) is invalid, as it would be before it expired.
@@ -92,11 +92,11 @@ def decode(token, expected_type):
         except jwt.ExpiredSignatureError:
             claims, expired = _verified_claims(token, key, verify_exp=False), True
     except jwt.PyJWTError:
-        raise TokenRejected(TokenRejected.INVALID) from None
+        raise Unauthenticated(Unauthenticated.INVALID) from None
     if claims.get("token_type") != expected_type or not _well_formed(claims):
-        raise TokenRejected(TokenRejected.INVALID)
+        raise Unauthenticated(Unauthenticated.INVALID)
     if expired:
-        raise TokenRejected(TokenRejected.EXPIRED)
+        raise Unauthenticated(Unauthenticated.EXPIRED)
     return claims
 
 

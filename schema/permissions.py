@@ -24,9 +24,8 @@ import strawberry
 from django.conf import settings
 from strawberry.permission import PermissionExtension
 
-from accounts.exceptions import NotFound, PermissionDenied
+from accounts.exceptions import Forbidden, NotFound, Unauthenticated
 from accounts.staff import is_staff
-from schema.errors import MISSING_CREDENTIALS, Forbidden, Unauthenticated
 
 
 def viewer_of(info):
@@ -40,7 +39,7 @@ def authenticated_user(info):
 
 def user_of_viewer(viewer):
     if not viewer.is_authenticated:
-        raise Unauthenticated(viewer.rejection or MISSING_CREDENTIALS)
+        raise Unauthenticated(viewer.rejection or Unauthenticated.MISSING_CREDENTIALS)
     return viewer.user
 
 
@@ -188,7 +187,7 @@ class ViewerRule(Rule):
     def verdict(self, access):
         viewer = access.viewer
         if not viewer.is_authenticated:
-            return Verdict(False, reason=viewer.rejection or MISSING_CREDENTIALS)
+            return Verdict(False, reason=viewer.rejection or Unauthenticated.MISSING_CREDENTIALS)
         return self.verdict_for(viewer.user, access)
 
     def verdict_for(self, user, access):
@@ -298,7 +297,7 @@ class NoReadOnlyKey(Rule):
 class ObjectRule(ViewerRule):
     """For a mutation on one object: `check(viewer_user, **arguments)` is the domain's rule.
 
-    It raises NotFound when the viewer may not see the object and PermissionDenied (with the
+    It raises NotFound when the viewer may not see the object and Forbidden (with the
     missing codenames) when they may see it but not do this; the domain function runs the same
     check again inside its transaction.
     """
@@ -312,8 +311,8 @@ class ObjectRule(ViewerRule):
             self.check(user, **access.arguments)
         except NotFound:
             return Verdict(False, hidden=True)
-        except PermissionDenied as denied:
-            return refused(denied.required, denied.message)
+        except Forbidden as denied:
+            return refused(denied.required, denied.message, denied.reason)
         return ALLOWED
 
     def describe(self):

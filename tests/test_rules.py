@@ -6,8 +6,8 @@ import pytest
 
 from accounts.authentication import ANONYMOUS, Viewer
 from accounts.codenames import VIEW_USER
-from accounts.exceptions import NotFound
-from schema.errors import Forbidden, Unauthenticated
+from accounts.exceptions import Forbidden, NotFound, Unauthenticated
+from schema.errors import from_domain_error
 from schema.permissions import (
     Access,
     AllowAny,
@@ -79,7 +79,7 @@ def test_an_object_rule_hides_what_the_viewer_may_not_see():
         refuse(verdict(ObjectRule(hidden, "never"), user(), id=1))
     with pytest.raises(Forbidden) as refused:
         refuse(verdict(ObjectRule(hidden, "never") | HasCodenames("x.y"), user(), id=1))
-    assert refused.value.extensions == {"code": "FORBIDDEN", "required": ["x.y"]}
+    assert from_domain_error(refused.value).extensions == {"code": "FORBIDDEN", "required": ["x.y"]}
 
 
 def test_descriptions_read_like_the_rule():
