@@ -211,6 +211,10 @@ class ApiKey(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix})"
 
+    def is_usable(self, now):
+        """Not revoked, not expired, and its owner still active. Needs `user` loaded."""
+        return self.revoked_at is None and self.expires_at > now and self.user.is_active
+
 
 class TotpDevice(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")

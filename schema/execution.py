@@ -18,14 +18,27 @@ synchronously and asynchronously).
 
 On both paths every leaf value is counted against the response budget as it is completed
 (PlainFieldShortcut.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
+
+Each event of a subscription is an answer of its own, with a budget of its own. It is executed
+on the socket's event loop, where the ORM may not run (its resolvers are the same synchronous
+ones a query runs), so the whole event runs in the thread Channels gives database work.
 """
 
 from functools import partial
 from json.encoder import encode_basestring_ascii
 from operator import attrgetter
 
+from channels.db import database_sync_to_async
 from django.conf import settings
-from graphql import ExecutionResult, GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    OperationType,
+    is_leaf_type,
+)
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -138,7 +151,22 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         if self.response_bytes_left < 0:
             raise ResponseTooLarge
 
+    def build_per_event_executor(self, payload):
+        executor = super().build_per_event_executor(payload)
+        executor.response_bytes_left = settings.GRAPHQL_MAX_RESPONSE_BYTES
+        return executor
+
     def execute_operation(self, serially=None):
+        # Of a subscription, graphql-core executes only events (build_per_event_executor).
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            return self.execute_event(serially)
+        return self.execute_in_budget(serially)
+
+    async def execute_event(self, serially):
+        result = await database_sync_to_async(self.execute_in_budget)(serially)
+        return await result if self.is_awaitable(result) else result
+
+    def execute_in_budget(self, serially):
         try:
             result = super().execute_operation(serially)
         except ResponseTooLarge:

@@ -14,6 +14,7 @@ from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
+from schema.tasks.subscriptions import TaskSubscriptions
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -23,6 +24,11 @@ class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries):
 
 @strawberry.type(description="Everything a client can change.")
 class Mutation(AccountMutations, TotpMutations, ApiKeyMutations, TaskMutations):
+    pass
+
+
+@strawberry.type(description="Live updates, over the WebSocket at /graphql/ (graphql-transport-ws).")
+class Subscription(TaskSubscriptions):
     pass
 
 
@@ -40,6 +46,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     execution_context_class=PlainFieldShortcut,
     extensions=[ContractErrors, InheritedFieldCodenames, DocumentLimits],
 )

@@ -1,9 +1,11 @@
-"""A real server process for tests that need one: gunicorn on a free loopback port, stopped by pid.
+"""Real server processes for tests that need one, on a free loopback port, stopped by pid:
+GunicornServer (the WSGI deployment) and UvicornServer (the ASGI one, with the WebSocket).
 
-It runs the production settings (DEBUG off) on a SQLite file in its own folder, so what it
+Each runs the production settings (DEBUG off) on a SQLite file in its own folder, so what it
 answers is what a deployment answers. Its caches are tables of that database, so rate-limit
 counts of other tests never reach it; pass REDIS_URL to share the suite's Redis (a test of what
-holds across processes). Extra environment variables configure it like an operator would.
+holds across processes). Extra environment variables configure it like an operator would; two
+servers given the same DATABASE_URL and DJANGO_SECRET_KEY are two processes of one deployment.
 """
 
 import json
@@ -21,7 +23,7 @@ from django.conf import settings
 BOOT_SECONDS = 60
 
 
-class GunicornServer:
+class LiveServer:
     def __init__(self, folder, workers=1, **environment):
         self.folder = folder
         self.workers = workers
@@ -60,26 +62,26 @@ class GunicornServer:
 
     def start(self):
         self.migrate()
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "project.wsgi:application",
-                "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
-                "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
-                "--error-logfile", str(self.error_log),
-            ],
-            env=self.env, cwd=settings.BASE_DIR,
-        )  # fmt: skip
+        with open(self.error_log, "ab") as log:
+            self.process = subprocess.Popen(self.command(), env=self.env, cwd=settings.BASE_DIR, stderr=log)
         deadline = time.monotonic() + BOOT_SECONDS
         while time.monotonic() < deadline:
             log = self.error_log.read_text() if self.error_log.exists() else ""
-            listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log)
-            if listening and log.count("Booting worker") >= self.workers:
-                self.origin = f"http://127.0.0.1:{listening.group(1)}"
+            port = self.listening_port(log)
+            if port:
+                self.origin = f"http://127.0.0.1:{port}"
                 self.url = f"{self.origin}/graphql/"
                 return self
             assert self.process.poll() is None, log
             time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not start in {BOOT_SECONDS}s")
+        raise AssertionError(f"{type(self).__name__} did not start in {BOOT_SECONDS}s")
+
+    def command(self):
+        raise NotImplementedError
+
+    def listening_port(self, log):
+        """The port the server listens on, once its log says every worker is up."""
+        raise NotImplementedError
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -97,3 +99,35 @@ class GunicornServer:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
+
+
+class GunicornServer(LiveServer):
+    def command(self):
+        return [
+            sys.executable, "-m", "gunicorn", "project.wsgi:application",
+            "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
+            "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
+            "--error-logfile", str(self.error_log),
+        ]  # fmt: skip
+
+    def listening_port(self, log):
+        listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log)
+        return listening and log.count("Booting worker") >= self.workers and listening.group(1)
+
+
+class UvicornServer(LiveServer):
+    """project.asgi under uvicorn: HTTP and the WebSocket of subscriptions (ws_url)."""
+
+    def command(self):
+        return [
+            sys.executable, "-m", "uvicorn", "project.asgi:application", "--host", "127.0.0.1", "--port", "0",
+            "--workers", str(self.workers), "--lifespan", "off", "--no-access-log",
+        ]  # fmt: skip
+
+    def listening_port(self, log):
+        listening = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", log)
+        return listening and log.count("Started server process") >= self.workers and listening.group(1)
+
+    @property
+    def ws_url(self):
+        return self.url.replace("http://", "ws://", 1)

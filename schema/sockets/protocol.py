@@ -1,0 +1,61 @@
+"""graphql-transport-ws as this server speaks it: Strawberry's handler, for subscriptions only.
+
+- connection_init authenticates the payload's credential (SocketContext.authenticate): refused,
+  the socket closes with 4403 and the reason (`token_expired`...), or with 1013 when the user
+  has too many sockets open; without a credential the socket is anonymous.
+- subscribe: a query or a mutation gets an `error` message (they go by POST); past
+  GRAPHQL_WS_MAX_SUBSCRIPTIONS active subscriptions, an `error` with GRAPHQL_VALIDATION_FAILED.
+  The credential is checked again first, so a subscription starts for the user as they are now.
+- A subscribe is handled to the end before the socket's next message: once the server answers a
+  later message (a `ping`, say), the subscription hears every change committed from then on.
+"""
+
+import asyncio
+
+from django.conf import settings
+from graphql import GraphQLError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+from schema.errors import GRAPHQL_VALIDATION_FAILED
+from schema.sockets.context import SocketRefused
+
+# How long a subscribe may take to start listening before the socket's next message is read.
+START_TIMEOUT = 10
+
+
+class SubscriptionsOnly:
+    """The schema as the handler sees it: every operation it streams must be a subscription."""
+
+    def __init__(self, schema):
+        self.stream = schema.subscribe
+
+
+class GraphQLTransportWS(BaseGraphQLTransportWSHandler):
+    def __init__(self, *args, schema, **kwargs):
+        super().__init__(*args, schema=SubscriptionsOnly(schema), **kwargs)
+
+    async def handle_connection_init(self, message):
+        try:
+            await super().handle_connection_init(message)
+        except SocketRefused as refused:  # from the consumer's on_ws_connect
+            await self.websocket.close(code=refused.code, reason=refused.reason)
+
+    async def handle_subscribe(self, message):
+        operation_id = message["id"]
+        if not self.connection_acknowledged or operation_id in self.operations:
+            return await super().handle_subscribe(message)  # closes the socket, as the protocol says
+        limit = settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS
+        if len(self.operations) >= limit:
+            error = GraphQLError(
+                f"A socket holds at most {limit} subscriptions; complete one before starting another.",
+                extensions={"code": GRAPHQL_VALIDATION_FAILED},
+            )
+            return await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
+        if not await self.context.authenticate_again():
+            return None
+        subscribed = self.context.expect_subscription()
+        await super().handle_subscribe(message)
+        operation = self.operations.get(operation_id)
+        if operation is not None:
+            await asyncio.wait({operation.task, subscribed}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        return None

@@ -1,0 +1,65 @@
+"""Task changes, published once they commit, for live subscribers (API.md section 12).
+
+Every save and delete of a Task (tasks.services, the admin, a shell, a cascade from a deleted
+user) sends one message to the channel layer's GROUP after its transaction commits: through Redis
+when REDIS_URL is set, so every server process hears it, otherwise to this process only. The
+message holds a snapshot of the task, because by the time a subscriber reads it the row may have
+changed again or be gone. Who may see which event is not decided here: every subscriber decides
+for its own viewer (tasks.selectors.may_see).
+"""
+
+import uuid
+from datetime import datetime
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from tasks.models import Task
+
+GROUP = "task-events"
+MESSAGE_TYPE = "task.event"
+CREATED, UPDATED, DELETED = "CREATED", "UPDATED", "DELETED"
+_TIMES = ("created_at", "updated_at")
+
+
+def snapshot(task):
+    """The task's fields as the channel layer can carry them (msgpack has no datetimes)."""
+    return {
+        "id": task.pk,
+        "owner_id": task.owner_id,
+        "title": task.title,
+        "description": task.description,
+        "completed": task.completed,
+        **{name: getattr(task, name).isoformat() for name in _TIMES},
+    }
+
+
+def task_from(fields):
+    """An unsaved Task holding a snapshot: what a subscriber resolves the event's fields on."""
+    return Task(**{**fields, **{name: datetime.fromisoformat(fields[name]) for name in _TIMES}})
+
+
+@receiver(post_save, sender=Task, dispatch_uid="tasks.events.saved")
+def _saved(sender, instance, created, raw, using, **kwargs):
+    if not raw:  # loaddata
+        publish_on_commit(CREATED if created else UPDATED, instance, using)
+
+
+@receiver(post_delete, sender=Task, dispatch_uid="tasks.events.deleted")
+def _deleted(sender, instance, using, **kwargs):
+    publish_on_commit(DELETED, instance, using)
+
+
+def publish_on_commit(kind, task, using):
+    # The id tells the receivers of one message apart from the next (schema.sockets.context).
+    message = {"type": MESSAGE_TYPE, "id": uuid.uuid4().hex, "kind": kind, "task": snapshot(task)}
+    # robust: the change is committed whatever happens to its announcement (Redis down, say).
+    transaction.on_commit(partial(publish, message), using=using, robust=True)
+
+
+def publish(message):
+    async_to_sync(get_channel_layer().group_send)(GROUP, message)
