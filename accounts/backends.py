@@ -1,3 +1,5 @@
+from itertools import chain
+
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db.models import Q
@@ -33,3 +35,21 @@ class PermissionBackend(ModelBackend):
                 permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
             user_obj._perm_cache = codenames(permissions)
         return user_obj._perm_cache
+
+
+def load_all_permissions(users):
+    """What PermissionBackend.get_all_permissions loads for each of `users`, kept where it keeps it,
+    in three queries however many users there are (the open WebSockets of a process, at each event)."""
+    pending = {user.pk: user for user in users if user.is_active and not hasattr(user, "_perm_cache")}
+    if any(user.is_superuser for user in pending.values()):
+        every_codename = codenames(Permission.objects.all())
+    ordinary = [pk for pk, user in pending.items() if not user.is_superuser]
+    for user in pending.values():
+        user._perm_cache = set(every_codename) if user.is_superuser else set()
+    codename_fields = ("content_type__app_label", "codename")
+    granted = chain(
+        Permission.objects.filter(user__in=ordinary).values_list("user", *codename_fields),
+        Permission.objects.filter(group__user__in=ordinary).values_list("group__user", *codename_fields),
+    )
+    for user_id, app_label, codename in granted:
+        pending[user_id]._perm_cache.add(f"{app_label}.{codename}")

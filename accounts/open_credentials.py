@@ -1,29 +1,35 @@
-"""Which of many open credentials would now be refused: the recheck of open WebSockets.
+"""The credentials of many open WebSockets, checked again all at once.
 
 A socket authenticates when it opens (accounts.authentication) and may stay open for hours;
 revocation must still reach it, whichever process made the change and however (a mutation, the
-admin, a shell, a plain UPDATE). So a server process rechecks all its sockets at once, every few
-seconds: one query for their sessions and one for their API keys however many sockets there are
-(a query per thousand, past that), under the rules every request applies
+admin, a shell, a plain UPDATE), and each event must be resolved for the user as the database
+holds them at that moment. So a server process checks all its sockets' credentials at once: one
+query for their sessions and one for their API keys, users included, however many sockets there
+are (a query per thousand, past that), under the rules every request applies
 (LoginSession.check_usable, ApiKey.is_usable).
 """
 
 from django.utils import timezone
 
+from accounts.authentication import Viewer
 from accounts.exceptions import TokenRejected
 from accounts.models import ApiKey, LoginSession
 
 IDS_PER_QUERY = 1000
 
 
-def refusals(viewers, now=None):
-    """{viewer: reason} for each authenticated viewer whose credential would be refused at `now`."""
+def current(viewers, now=None):
+    """{viewer: what it is now}: for each viewer, the same credential's Viewer with its user as
+    the database holds it now, or the reason (str) the credential would now be refused. Viewers of
+    one credential share one fresh user object; an anonymous viewer stays as it is."""
     now = now or timezone.now()
-    refused = {}
+    found = {}
     by_session, by_key = {}, {}
     for viewer in viewers:
-        if viewer.expires_at is not None and viewer.expires_at <= now:
-            refused[viewer] = TokenRejected.API_KEY_INVALID if viewer.api_key else TokenRejected.EXPIRED
+        if not viewer.is_authenticated:
+            found[viewer] = viewer
+        elif viewer.expires_at is not None and viewer.expires_at <= now:
+            found[viewer] = TokenRejected.API_KEY_INVALID if viewer.api_key else TokenRejected.EXPIRED
         elif viewer.api_key is not None:
             by_key.setdefault(viewer.api_key.pk, []).append(viewer)
         elif viewer.session_id is not None:
@@ -31,16 +37,22 @@ def refusals(viewers, now=None):
     for session_ids in _chunks(by_session):
         sessions = LoginSession.objects.select_related("user").in_bulk(session_ids)
         for session_id in session_ids:
-            reason = _session_refusal(sessions.get(session_id), now)
-            if reason:
-                refused.update(dict.fromkeys(by_session[session_id], reason))
+            session = sessions.get(session_id)
+            reason = _session_refusal(session, now)
+            for viewer in by_session[session_id]:
+                found[viewer] = reason or Viewer(user=session.user, session_id=session.pk, expires_at=viewer.expires_at)
     for key_ids in _chunks(by_key):
         keys = ApiKey.objects.select_related("user").in_bulk(key_ids)
         for key_id in key_ids:
             key = keys.get(key_id)
-            if key is None or not key.is_usable(now):
-                refused.update(dict.fromkeys(by_key[key_id], TokenRejected.API_KEY_INVALID))
-    return refused
+            usable = key is not None and key.is_usable(now)
+            for viewer in by_key[key_id]:
+                found[viewer] = (
+                    Viewer(user=key.user, api_key=key, expires_at=key.expires_at)
+                    if usable
+                    else TokenRejected.API_KEY_INVALID
+                )
+    return found
 
 
 def _session_refusal(session, now):

@@ -243,7 +243,9 @@ def selection_verdict(info, viewer):
     required = set()
     for field_node in raw_info.field_nodes:
         if field_node.selection_set is not None:
-            required |= inherited_requirements(info.schema, returned, field_node.selection_set, raw_info.fragments, configured)
+            required |= inherited_requirements(
+                info.schema, returned, field_node.selection_set, raw_info.fragments, configured
+            )
     return configured_verdict(viewer, required)
 
 

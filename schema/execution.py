@@ -21,14 +21,14 @@ On both paths every leaf value is counted against the response budget as it is c
 
 Each event of a subscription is an answer of its own, with a budget of its own. It is executed
 on the socket's event loop, where the ORM may not run (its resolvers are the same synchronous
-ones a query runs), so the whole event runs in the thread Channels gives database work.
+ones a query runs), so the whole event runs in the ORM's thread, in one hop with the executions of
+the same event for the process's other subscribers (schema.orm_thread).
 """
 
 from functools import partial
 from json.encoder import encode_basestring_ascii
 from operator import attrgetter
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from graphql import (
     ExecutionResult,
@@ -45,6 +45,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from schema.errors import GRAPHQL_VALIDATION_FAILED
+from schema.orm_thread import run_in_orm_thread
 
 _UNKNOWN = object()
 
@@ -152,8 +153,12 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
             raise ResponseTooLarge
 
     def build_per_event_executor(self, payload):
+        # graphql-core copies the subscription's executor for each event, sharing its caches of the
+        # selections collected, which are keyed by objects each event makes anew: shared, they
+        # would keep every event's alive as long as the subscription lasts.
         executor = super().build_per_event_executor(payload)
-        executor.response_bytes_left = settings.GRAPHQL_MAX_RESPONSE_BYTES
+        executor._relevant_sub_fields = {}
+        executor.plain_leaves = {}
         return executor
 
     def execute_operation(self, serially=None):
@@ -163,7 +168,7 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         return self.execute_in_budget(serially)
 
     async def execute_event(self, serially):
-        result = await database_sync_to_async(self.execute_in_budget)(serially)
+        result = await run_in_orm_thread(partial(self.execute_in_budget, serially))
         return await result if self.is_awaitable(result) else result
 
     def execute_in_budget(self, serially):

@@ -4,11 +4,11 @@ Every save and delete of a Task (tasks.services, the admin, a shell, a cascade f
 user) sends one message to the channel layer's GROUP after its transaction commits: through Redis
 when REDIS_URL is set, so every server process hears it, otherwise to this process only. The
 message holds a snapshot of the task, because by the time a subscriber reads it the row may have
-changed again or be gone. Who may see which event is not decided here: every subscriber decides
-for its own viewer (tasks.selectors.may_see).
+changed again or be gone. A server process reads each message once for all its subscribers
+(change_from); who may see the change is decided for each of them (tasks.selectors.may_see).
 """
 
-import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.models import User
 from tasks.models import Task
 
 GROUP = "task-events"
@@ -38,9 +39,21 @@ def snapshot(task):
     }
 
 
-def task_from(fields):
-    """An unsaved Task holding a snapshot: what a subscriber resolves the event's fields on."""
-    return Task(**{**fields, **{name: datetime.fromisoformat(fields[name]) for name in _TIMES}})
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    # An unsaved Task holding the snapshot, its owner as the database holds them now.
+    task: Task
+
+
+def change_from(message):
+    """The change a message announces, read once for every subscriber of the process (one query)."""
+    fields = message["task"]
+    task = Task(**{**fields, **{name: datetime.fromisoformat(fields[name]) for name in _TIMES}})
+    owner = User.objects.filter(pk=task.owner_id).first()  # gone when the owner's deletion removed the task
+    if owner is not None:
+        task.owner = owner
+    return Change(message["kind"], task)
 
 
 @receiver(post_save, sender=Task, dispatch_uid="tasks.events.saved")
@@ -55,8 +68,7 @@ def _deleted(sender, instance, using, **kwargs):
 
 
 def publish_on_commit(kind, task, using):
-    # The id tells the receivers of one message apart from the next (schema.sockets.context).
-    message = {"type": MESSAGE_TYPE, "id": uuid.uuid4().hex, "kind": kind, "task": snapshot(task)}
+    message = {"type": MESSAGE_TYPE, "kind": kind, "task": snapshot(task)}
     # robust: the change is committed whatever happens to its announcement (Redis down, say).
     transaction.on_commit(partial(publish, message), using=using, robust=True)
 

@@ -42,10 +42,11 @@ class LiveServer:
         }
 
     def manage(self, *args):
-        subprocess.run(
+        """Run a management command with the server's settings; its output."""
+        return subprocess.run(
             [sys.executable, "manage.py", *args], env=self.env, cwd=settings.BASE_DIR, check=True, capture_output=True,
-            timeout=120,
-        )  # fmt: skip
+            text=True, timeout=120,
+        ).stdout  # fmt: skip
 
     def migrate(self):
         if not self.migrated:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from graphql import parse
 from django.test import override_settings
 from django.utils import timezone
 
@@ -17,7 +18,9 @@ from accounts import apikeys
 from accounts.models import LoginSession
 from accounts.request_meta import RequestMeta
 from accounts.sessions import start_session
+from schema.execution import PlainFieldShortcut
 from schema.relay import to_global_id
+from schema.schema import schema
 from tasks import services
 from tests.conftest import PASSWORD, GraphQLClient
 from tests.sockets import TASK_EVENTS, Closed, Socket, orm, run
@@ -101,7 +104,10 @@ def refused_credentials(user):
         "not bearer": ({"Authorization": f"Basic {start_session(user).access}"}, "token_invalid"),
         "revoked session": ({"Authorization": f"Bearer {revoked.access}"}, "token_revoked"),
         "unknown key": ({"X-API-Key": "gqlauth_0123456789abcdef_" + "x" * 43}, "api_key_invalid"),
-        "both credentials": ({"Authorization": f"Bearer {start_session(user).access}", "X-API-Key": secret}, "api_key_invalid"),
+        "both credentials": (
+            {"Authorization": f"Bearer {start_session(user).access}", "X-API-Key": secret},
+            "api_key_invalid",
+        ),
         "not text": ({"Authorization": 12}, "token_invalid"),
     }
 
@@ -268,6 +274,15 @@ def test_a_socket_holds_at_most_twenty_subscriptions(alice):
     run(scenario)
 
 
+def test_an_event_keeps_nothing_of_the_earlier_ones_alive():
+    """graphql-core's copy of the subscription's executor for an event shares its caches, keyed by
+    objects each event makes anew: every event of a long subscription would stay in memory."""
+    subscription = PlainFieldShortcut.build(schema._schema, parse(TASK_EVENTS))
+    first, second = (subscription.build_per_event_executor(None) for _ in range(2))
+    assert first._relevant_sub_fields is not second._relevant_sub_fields
+    assert first.plain_leaves is not second.plain_leaves
+
+
 # Who hears what.
 
 
@@ -296,8 +311,9 @@ def test_a_view_task_holder_hears_every_change_with_the_field_rules_of_a_query(a
             await socket.subscribe(OWNER_EMAIL)
             await orm(services.create_task, alice, "Alice's")
             message = await socket.receive()
-            assert message["payload"]["data"] == {
-                "taskEvents": {"kind": "CREATED", "task": {"title": "Alice's", "owner": {"username": "alice", "email": None}}}
+            assert message["payload"]["data"]["taskEvents"] == {
+                "kind": "CREATED",
+                "task": {"title": "Alice's", "owner": {"username": "alice", "email": None}},
             }
             (error,) = message["payload"]["errors"]
             assert error["path"] == ["taskEvents", "task", "owner", "email"]

@@ -71,7 +71,8 @@ class GraphQLSocket(GraphQLWSConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > settings.GRAPHQL_MAX_BODY_BYTES:
-            await self.close(code=MESSAGE_TOO_BIG, reason=f"Messages are at most {settings.GRAPHQL_MAX_BODY_BYTES} bytes.")
+            limit = settings.GRAPHQL_MAX_BODY_BYTES
+            await self.close(code=MESSAGE_TOO_BIG, reason=f"Messages are at most {limit} bytes.")
             return
         await super().receive(text_data, bytes_data)
 

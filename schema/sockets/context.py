@@ -4,10 +4,11 @@ counterpart for a WebSocket, with the same viewer, actor, meta and viewer_for.
 The credential comes in connection_init's payload (`Authorization: Bearer <access>` or
 `X-API-Key: <secret>`, names in any case) and is checked by accounts.authentication, as every HTTP
 request's headers are. A socket lives long, and authorization uses the user as the database holds
-them at the moment (API.md section 4), so the credential is checked again, by the same code,
-before each subscription starts and for each event (once per event for all the subscriptions of a
-socket): a role given or taken counts from the next event, and a credential refused closes the
-socket with 4403 and the reason. Between events the hub's recheck and the expiry timer close it.
+them at the moment (API.md section 4), so the credential is checked again by the same code before
+each subscription starts, and under the same rules for each event (the hub does it once per
+event for every socket of the process): a role given or taken counts from the next event, and a
+credential refused closes the socket with 4403 and the reason. Between events the hub's recheck
+and the expiry timer close it.
 """
 
 import asyncio
@@ -75,7 +76,6 @@ class SocketContext:
         self.connection_params = {}  # Strawberry sets connection_init's payload here
         self.viewer = ANONYMOUS
         self._expiry = None
-        self._event_id = self._event_viewer = None
         self._subscribed = None
 
     @property
@@ -100,46 +100,36 @@ class SocketContext:
             self._expire_at(viewer)
 
     async def authenticate_again(self):
-        """The credential checked as for a new request, the viewer loaded afresh; False when it is
-        refused (the socket is then closing)."""
-        viewer = await self._fresh_viewer()
-        if viewer is not None:
-            self.viewer = viewer
-        return viewer is not None
-
-    async def _fresh_viewer(self):
+        """Before a subscription starts: the credential checked as for a new request, the viewer
+        loaded afresh. False when it is refused (the socket is then closing)."""
         if not self.viewer.is_authenticated:
-            return self.viewer
+            return True
         viewer = await _load_viewer(*_credential(self.connection_params), self.meta.ip)
         if viewer.rejection:
             await self.refuse(viewer.rejection)
-            return None
-        return viewer
-
-    async def viewer_for_event(self, event_id):
-        """The viewer to resolve event `event_id` for, loaded once for all this socket's
-        subscriptions; None when the credential is refused (the socket is then closing)."""
-        if self._event_id != event_id:
-            self._event_id, self._event_viewer = event_id, asyncio.ensure_future(self._fresh_viewer())
-        return await asyncio.shield(self._event_viewer)
+            return False
+        self.viewer = viewer
+        return True
 
     def expect_subscription(self):
         """A future done once the subscription about to start listens (see `listen`)."""
         self._subscribed = asyncio.get_running_loop().create_future()
         return self._subscribed
 
-    async def listen(self, group):
-        """The messages sent to a channel-layer group from now on, each with the viewer to
-        resolve it for; ends when the socket's credential is refused."""
-        async with hub().listening(self, group) as messages:
+    async def listen(self, group, decode):
+        """What `decode` (run once per message for the whole process, in the ORM's thread) makes of
+        each message sent to a channel-layer group from now on, with the viewer to resolve it for,
+        as the database holds them at that moment; ends when the socket's credential is refused."""
+        async with hub().listening(self, group, decode) as deliveries:
             if self._subscribed is not None and not self._subscribed.done():
                 self._subscribed.set_result(None)
             while True:
-                message = await messages.get()
-                viewer = await self.viewer_for_event(message["id"])
-                if viewer is None:
+                delivery = await deliveries.get()
+                viewer = delivery.viewers[self]
+                if isinstance(viewer, str):
+                    await self.refuse(viewer)
                     return
-                yield message, viewer
+                yield delivery.event, viewer
 
     def _expire_at(self, viewer):
         reason = TokenRejected.API_KEY_INVALID if viewer.api_key else TokenRejected.EXPIRED

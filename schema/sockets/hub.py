@@ -1,15 +1,19 @@
-"""The open sockets of one server process, what they listen to, and the recheck of their credentials.
+"""The open sockets of one server process, the groups they listen to, and the recheck of their
+credentials.
 
 A process joins each channel-layer group it listens to once, whatever the number of its
-subscriptions, and hands every message to its listeners through in-memory queues: Redis (with
-REDIS_URL) carries one copy of an event per process, and its group holds one member per process,
-which the hub renews well before the layer's group expiry.
+subscriptions (Redis, with REDIS_URL, carries one copy of an event per process, and the group
+holds one member per process, renewed well before the layer's group expiry), and prepares each
+message once for all its listeners: decoded (the task's owner read once, say), with the viewer
+of every listening socket as the database holds them at that moment, users, sessions, keys and
+codenames loaded in a handful of queries for all of them (accounts.open_credentials,
+accounts.backends.load_all_permissions). A socket whose credential is now refused closes.
 
-Revocation reaches open sockets without a query per socket: every GRAPHQL_WS_RECHECK_SECONDS the
-hub rechecks the credentials of all its authenticated sockets at once (accounts.open_credentials,
-one query for sessions and one for API keys) and closes those that would now be refused. That
-covers every way a credential ends (a mutation, the admin, a shell, an UPDATE, in any process,
-with or without Redis); each socket's own timer closes it when its token or key expires.
+Between events, revocation reaches sockets the same way: every GRAPHQL_WS_RECHECK_SECONDS the
+hub checks the credentials of all its authenticated sockets at once (one query for sessions,
+one for API keys) and closes those that would now be refused. That covers every way a credential
+ends (a mutation, the admin, a shell, an UPDATE, in any process, with or without Redis); each
+socket's own timer closes it when its token or key expires.
 
 There is one hub per event loop (a server process has one; each test has its own). Its tasks run
 while it has sockets and stop with the last one.
@@ -20,16 +24,18 @@ import logging
 import weakref
 from collections import Counter, defaultdict
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import open_credentials
+from accounts.backends import load_all_permissions
 
 logger = logging.getLogger("schema.sockets")
 
-# Events one subscription may have waiting; past that it is too slow to follow (see Listener).
+# Deliveries one subscription may have waiting; past that it is too slow to follow (see Listener).
 BACKLOG = 100
 # Group memberships expire after the channel layer's group_expiry (a day by default).
 REJOIN_SECONDS = 3600
@@ -45,18 +51,26 @@ def hub():
     return _hubs[loop]
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message of a group, as this process hands it to its listeners."""
+
+    event: object  # what the group's decoder made of the message
+    viewers: dict  # listening socket → its Viewer as of now, or the reason its credential is refused
+
+
 class Listener:
-    """One subscription's queue of a group's messages. A subscription whose socket cannot take
-    its events as fast as they come (a stalled client) closes its socket rather than let its
-    backlog grow without end; the client reconnects and reads what it missed."""
+    """One subscription's queue of deliveries. A subscription whose socket cannot take its events
+    as fast as they come (a stalled client) closes its socket rather than let its backlog grow
+    without end; the client reconnects and reads what it missed."""
 
     def __init__(self, socket):
         self.socket = socket
-        self.messages = asyncio.Queue(maxsize=BACKLOG)
+        self.deliveries = asyncio.Queue(maxsize=BACKLOG)
 
-    def put(self, message):
+    def put(self, delivery):
         try:
-            self.messages.put_nowait(message)
+            self.deliveries.put_nowait(delivery)
         except asyncio.QueueFull:
             asyncio.ensure_future(self.socket.too_slow())
 
@@ -66,6 +80,7 @@ class Hub:
         self.sockets = set()
         self.sockets_per_user = Counter()
         self.listeners = defaultdict(set)
+        self.decoders = {}  # group name → how its messages are read
         self.groups = {}  # group name → the task receiving its messages
         self.joined = {}  # group name → future: this process is a member of the group
         self.recheck = None
@@ -96,12 +111,13 @@ class Hub:
         self.recheck = None
         self.groups.clear()
         self.joined.clear()
-        self.sockets_per_user.clear()
 
     @asynccontextmanager
-    async def listening(self, socket, group):
-        """A queue of the messages of `group` for one subscription of `socket`, receiving from the
-        moment this returns (the process is a member of the group by then) until the block ends."""
+    async def listening(self, socket, group, decode):
+        """A queue of the Deliveries of `group` for one subscription of `socket`, from the moment
+        this returns (the process is a member of the group by then) until the block ends.
+        `decode(message)` reads a message of the group, in the ORM's thread."""
+        self.decoders[group] = decode
         if group not in self.groups:
             self.joined[group] = asyncio.get_running_loop().create_future()
             self.groups[group] = asyncio.ensure_future(self._receive(group, self.joined[group]))
@@ -109,13 +125,13 @@ class Hub:
         listener = Listener(socket)
         self.listeners[group].add(listener)
         try:
-            yield listener.messages
+            yield listener.deliveries
         finally:
             self.listeners[group].discard(listener)
 
     async def _receive(self, group, joined):
-        """Join `group` and hand its messages to its listeners, joining again after a lost connection
-        (what was sent meanwhile is lost: channel layers deliver at most once)."""
+        """Join `group` and hand out its messages, joining again after a lost connection (what
+        was sent meanwhile is lost: channel layers deliver at most once)."""
         layer = get_channel_layer()
         while True:
             channel = None
@@ -126,7 +142,8 @@ class Hub:
                     joined.set_result(None)
                 stay = asyncio.ensure_future(self._stay_in(layer, group, channel))
                 try:
-                    await self._hand_out(layer, group, channel)
+                    while True:
+                        await self._hand_out(group, await layer.receive(channel))
                 finally:
                     stay.cancel()
             except Exception as error:
@@ -143,28 +160,39 @@ class Hub:
                     with suppress(Exception):
                         await layer.group_discard(group, channel)
 
-    async def _hand_out(self, layer, group, channel):
-        while True:
-            message = await layer.receive(channel)
-            for listener in list(self.listeners[group]):
-                listener.put(message)
-
     async def _stay_in(self, layer, group, channel):
         while True:
             await asyncio.sleep(REJOIN_SECONDS)
-            await layer.group_add(group, channel)
+            try:
+                await layer.group_add(group, channel)
+            except Exception:
+                logger.exception("Could not renew this process's membership of %s", group)
+
+    async def _hand_out(self, group, message):
+        listeners = list(self.listeners[group])
+        if not listeners:
+            return
+        viewers = {listener.socket: listener.socket.viewer for listener in listeners}
+        delivery = await database_sync_to_async(self._prepare)(self.decoders[group], message, viewers)
+        for listener in listeners:
+            listener.put(delivery)
+
+    @staticmethod
+    def _prepare(decode, message, viewers):
+        now = open_credentials.current(set(viewers.values()))
+        load_all_permissions({viewer.user for viewer in now.values() if getattr(viewer, "user", None) is not None})
+        return Delivery(decode(message), {socket: now[viewer] for socket, viewer in viewers.items()})
 
     async def _recheck_credentials(self):
         while True:
             await asyncio.sleep(settings.GRAPHQL_WS_RECHECK_SECONDS)
-            sockets = list(self.sockets)
+            viewers = {socket: socket.viewer for socket in self.sockets}
             try:
-                refused = await database_sync_to_async(open_credentials.refusals)([s.viewer for s in sockets])
+                now = await database_sync_to_async(open_credentials.current)(set(viewers.values()))
             except Exception:
-                # The next round tries again; meanwhile every event still authenticates its viewer.
+                # The next round tries again; meanwhile each event still checks its viewers.
                 logger.exception("Could not recheck the credentials of open sockets")
                 continue
-            for socket in sockets:
-                reason = refused.get(socket.viewer)
-                if reason:
-                    await socket.refuse(reason)
+            for socket, viewer in viewers.items():
+                if isinstance(now[viewer], str):
+                    await socket.refuse(now[viewer])

@@ -22,7 +22,9 @@ class TaskEventKind(Enum):
 class TaskEvent:
     kind: TaskEventKind = strawberry.field(description="What happened.")
     task: TaskType | None = strawberry.field(
-        description="The task as the change left it; null when it was deleted. Its fields obey the same rules as in a query."
+        description=(
+            "The task as the change left it; null when it was deleted. Its fields obey the same rules as in a query."
+        )
     )
     deleted_id: strawberry.ID | None = strawberry.field(description="Global id of the deleted task; only for DELETED.")
     # Whom the event's fields are resolved for (schema.sockets.context, SubscriptionRule).
@@ -46,7 +48,6 @@ class TaskSubscriptions:
         ),
     )
     async def task_events(self, info: strawberry.Info) -> AsyncGenerator[TaskEvent, None]:
-        async for message, viewer in info.context.listen(events.GROUP):
-            task = events.task_from(message["task"])
-            if may_see(viewer.user, task):
-                yield TaskEvent.of(TaskEventKind(message["kind"]), task, viewer)
+        async for change, viewer in info.context.listen(events.GROUP, events.change_from):
+            if may_see(viewer.user, change.task):
+                yield TaskEvent.of(TaskEventKind(change.kind), change.task, viewer)
