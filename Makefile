@@ -40,7 +40,7 @@ migrate: install
 
 run: export DJANGO_DEBUG ?= 1
 run: migrate graphiql
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) -m uvicorn project.asgi:application --host 127.0.0.1 --port 8000 --reload --lifespan off
 
 test: install graphiql
 	$(PY) -m pytest

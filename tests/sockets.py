@@ -52,9 +52,11 @@ class Verbs:
         await self.send({"type": "connection_init", **({} if payload is None else {"payload": payload})})
         return await self.receive()
 
-    async def subscribe(self, query=TASK_EVENTS, id="1", variables=None):
-        """Subscribe, and return once the server has handled it (it answers the ping after it)."""
-        await self.send({"type": "subscribe", "id": id, "payload": {"query": query, "variables": variables or {}}})
+    async def subscribe(self, query=TASK_EVENTS, id="1", variables=None, operation_name=None):
+        """Subscribe; once the server has handled it (it answers a ping sent after it), the
+        messages it sent meanwhile (an `error`, say)."""
+        payload = {"query": query, "variables": variables or {}, "operationName": operation_name}
+        await self.send({"type": "subscribe", "id": id, "payload": payload})
         await self.send({"type": "ping"})
         answers = []
         while True:
