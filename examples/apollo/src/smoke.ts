@@ -9,10 +9,12 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import WebSocket from "ws";
 import { login, logout, MeDocument, register } from "./account.js";
 import { createClient, RefreshTokenDocument } from "./client.js";
 import { apiErrorsOf } from "./errors.js";
 import { postOperation } from "./request.js";
+import { watchTaskEvents } from "./live.js";
 import { createTask, loadAllTasks, taskTitle, TasksDocument } from "./tasks.js";
 import { ConfirmTotpDocument, SetupTotpDocument } from "./totp.js";
 
@@ -21,7 +23,7 @@ const accessLifetimeSeconds = Number(process.env["ACCESS_TOKEN_LIFETIME"] ?? "30
 const password = "a long enough passphrase";
 // New accounts on every run, so that the script can run again against the same server.
 const run = Date.now().toString(36);
-const names = { alice: `alice-${run}`, bob: `bob-${run}`, carol: `carol-${run}` };
+const names = { alice: `alice-${run}`, bob: `bob-${run}`, carol: `carol-${run}`, dave: `dave-${run}` };
 
 /** A client of its own for one user, which counts the operations it sends by name. */
 function clientFor() {
@@ -31,9 +33,14 @@ function clientFor() {
     sent.push(JSON.parse(String(init?.body)).operationName);
     return fetch(input, init);
   };
-  const { client, session } = createClient({ uri, fetch: countingFetch, onSignedOut: (reason) => signedOut.push(reason) });
+  const { client, session, sockets } = createClient({
+    uri,
+    fetch: countingFetch,
+    onSignedOut: (reason) => signedOut.push(reason),
+    webSocketImpl: WebSocket, // Node.js 20 has no global WebSocket; browsers do
+  });
   const count = (name: string) => sent.filter((sentName) => sentName === name).length;
-  return { client, session, sent, signedOut, count };
+  return { client, session, sockets, sent, signedOut, count };
 }
 
 async function signUpAndIn(user: ReturnType<typeof clientFor>, username: string) {
@@ -48,6 +55,17 @@ async function errorOf(promise: Promise<unknown>) {
     return apiErrorsOf(error)[0];
   }
   assert.fail("expected an error");
+}
+
+/** Creates tasks until the subscription hears one (it listens once its socket is connected); how many it took. */
+async function untilHeard(user: ReturnType<typeof clientFor>, heard: string[], label: string) {
+  for (let attempt = 1; attempt <= 30; attempt++) {
+    const title = `${label} ${attempt}`;
+    await createTask(user.client, title);
+    for (let wait = 0; wait < 10 && !heard.includes(title); wait++) await sleep(100);
+    if (heard.includes(title)) return attempt;
+  }
+  assert.fail(`the subscription never heard "${label}"`);
 }
 
 /** What an authenticator app shows: RFC 6238 with SHA-1, 6 digits, 30-second steps. */
@@ -137,6 +155,26 @@ assert.equal(anonymous?.reason, "missing_credentials");
 await logout(bob.client, bob.session);
 assert.equal(bob.session.signedIn, false);
 
+// 8. dave subscribes to his task events over the WebSocket. When his access token expires the
+//    server closes the socket (4403, token_expired); the client refreshes once, for the socket
+//    and the HTTP requests alike, reconnects with the new token, and the subscription goes on.
+const dave = clientFor();
+await signUpAndIn(dave, names.dave);
+const closes: string[] = [];
+dave.sockets.on("closed", (event) => {
+  const { code, reason } = event as { code: number; reason: string };
+  closes.push(`${code} ${reason}`);
+});
+const heard: string[] = [];
+const live = watchTaskEvents(dave.client, (event) => heard.push(event.task ? taskTitle(event.task) : event.kind));
+await untilHeard(dave, heard, "before expiry");
+const refreshesBefore = dave.count("RefreshToken");
+await sleep((accessLifetimeSeconds + 1.5) * 1000);
+await untilHeard(dave, heard, "after expiry");
+live.unsubscribe();
+await dave.sockets.dispose();
+assert.ok(closes.includes("4403 token_expired"), `closes: ${closes}`);
+
 console.log(
   JSON.stringify({
     names,
@@ -144,5 +182,7 @@ console.log(
     burst: burstSent,
     refreshesInBurst: burstSent.filter((name) => name === "RefreshToken").length,
     aliceSignedOut: alice.signedOut,
+    socketCloses: closes,
+    refreshesAcrossExpiry: dave.count("RefreshToken") - refreshesBefore,
   }),
 );
