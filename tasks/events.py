@@ -47,12 +47,14 @@ class Change:
 
 
 def change_from(message):
-    """The change a message announces, read once for every subscriber of the process (one query)."""
+    """The change a message announces, read once for every subscriber of the process (the owner
+    of a task that still exists in one query)."""
     fields = message["task"]
     task = Task(**{**fields, **{name: datetime.fromisoformat(fields[name]) for name in _TIMES}})
-    owner = User.objects.filter(pk=task.owner_id).first()  # gone when the owner's deletion removed the task
-    if owner is not None:
-        task.owner = owner
+    if message["kind"] != DELETED:
+        owner = User.objects.filter(pk=task.owner_id).first()  # None once deleted, with the task
+        if owner is not None:
+            task.owner = owner
     return Change(message["kind"], task)
 
 

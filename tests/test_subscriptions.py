@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from graphql import parse
 from django.test import override_settings
 from django.utils import timezone
@@ -22,6 +23,7 @@ from schema.execution import PlainFieldShortcut
 from schema.relay import to_global_id
 from schema.schema import schema
 from tasks import services
+from tasks.models import Task
 from tests.conftest import PASSWORD, GraphQLClient
 from tests.sockets import TASK_EVENTS, Closed, Socket, orm, run
 
@@ -78,6 +80,28 @@ def test_the_owner_hears_each_change_of_a_task_once_it_commits(alice):
             assert (updated["kind"], updated["task"]["completed"]) == ("UPDATED", True)
             await orm(services.delete_task, alice, task.pk)
             assert event(await socket.receive()) == {"kind": "DELETED", "deletedId": task_id, "task": None}
+
+    run(scenario)
+
+
+def test_changes_made_outside_the_api_are_heard_and_rolled_back_ones_are_not(alice):
+    """The admin, a shell or any code that saves a task announces it; a rollback announces nothing."""
+    credential = bearer(alice)
+
+    def rolled_back():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Task.objects.create(owner=alice, title="Never committed")
+            raise RuntimeError
+
+    async def scenario():
+        async with Socket() as socket:
+            await socket.init(credential)
+            await socket.subscribe()
+            await orm(rolled_back)
+            task = await orm(Task.objects.create, owner=alice, title="Saved in a shell")
+            assert event(await socket.receive())["task"]["title"] == "Saved in a shell"
+            await orm(task.delete)
+            assert event(await socket.receive())["kind"] == "DELETED"
 
     run(scenario)
 

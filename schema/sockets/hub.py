@@ -143,7 +143,12 @@ class Hub:
                 stay = asyncio.ensure_future(self._stay_in(layer, group, channel))
                 try:
                     while True:
-                        await self._hand_out(group, await layer.receive(channel))
+                        message = await layer.receive(channel)
+                        try:
+                            await self._hand_out(group, message)
+                        except Exception:
+                            # Its subscribers cannot be authorized (the database is down, say): they miss it.
+                            logger.exception("Could not hand out a message of %s", group)
                 finally:
                     stay.cancel()
             except Exception as error:
