@@ -198,6 +198,5 @@ class Hub:
                 # The next round tries again; meanwhile each event still checks its viewers.
                 logger.exception("Could not recheck the credentials of open sockets")
                 continue
-            for socket, viewer in viewers.items():
-                if isinstance(now[viewer], str):
-                    await socket.refuse(now[viewer])
+            refused = [socket.refuse(now[viewer]) for socket, viewer in viewers.items() if isinstance(now[viewer], str)]
+            await asyncio.gather(*refused)
