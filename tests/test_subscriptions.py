@@ -6,6 +6,7 @@ requests through the HTTP endpoint, each committing, so events are published as 
 does the same over real sockets, and across processes.
 """
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from accounts.sessions import start_session
 from schema.execution import PlainFieldShortcut
 from schema.relay import to_global_id
 from schema.schema import schema
+from schema.sockets.hub import BACKLOG, Listener
 from tasks import services
 from tasks.models import Task
 from tests.conftest import PASSWORD, GraphQLClient
@@ -506,6 +508,27 @@ def test_a_user_holds_at_most_the_allowed_number_of_sockets(alice, bob):
             await first.disconnect()
         async with Socket() as again:
             assert (await again.init(alice_credential))["type"] == "connection_ack"
+
+    run(scenario)
+
+
+def test_a_subscriber_too_slow_to_read_its_events_is_disconnected():
+    """Rather than let its backlog grow without end: the client reconnects and reads what it missed."""
+    disconnected = []
+
+    class SlowSocket:
+        async def too_slow(self):
+            disconnected.append(True)
+
+    async def scenario():
+        listener = Listener(SlowSocket())
+        for _ in range(BACKLOG):
+            listener.put("delivery")
+        await asyncio.sleep(0)
+        assert disconnected == []
+        listener.put("one too many")
+        await asyncio.sleep(0)
+        assert disconnected == [True]
 
     run(scenario)
 

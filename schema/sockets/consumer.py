@@ -57,8 +57,9 @@ class GraphQLSocket(GraphQLWSConsumer):
 
     def is_websocket_origin_allowed(self, request, origin):
         # Read on each handshake, as the CORS middleware reads it on each request.
+        allowed = {normalize_origin(each) for each in settings.CORS_ALLOWED_ORIGINS}
         origin = normalize_origin(origin)
-        return origin is not None and origin in {normalize_origin(allowed) for allowed in settings.CORS_ALLOWED_ORIGINS}
+        return origin is not None and origin in allowed
 
     async def get_context(self, request, response):
         self.context = SocketContext(self)
@@ -69,9 +70,9 @@ class GraphQLSocket(GraphQLWSConsumer):
         return UNSET  # connection_ack without a payload
 
     async def receive(self, text_data=None, bytes_data=None):
+        limit = settings.GRAPHQL_MAX_BODY_BYTES
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > settings.GRAPHQL_MAX_BODY_BYTES:
-            limit = settings.GRAPHQL_MAX_BODY_BYTES
+        if size > limit:
             await self.close(code=MESSAGE_TOO_BIG, reason=f"Messages are at most {limit} bytes.")
             return
         await super().receive(text_data, bytes_data)

@@ -43,19 +43,21 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler):
     async def handle_subscribe(self, message):
         operation_id = message["id"]
         if not self.connection_acknowledged or operation_id in self.operations:
-            return await super().handle_subscribe(message)  # closes the socket, as the protocol says
+            await super().handle_subscribe(message)  # closes the socket, as the protocol says
+            return
         limit = settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS
         if len(self.operations) >= limit:
             error = GraphQLError(
                 f"A socket holds at most {limit} subscriptions; complete one before starting another.",
                 extensions={"code": GRAPHQL_VALIDATION_FAILED},
             )
-            return await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
+            await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
+            return
         if not await self.context.authenticate_again():
-            return None
+            return
         subscribed = self.context.expect_subscription()
         await super().handle_subscribe(message)
         operation = self.operations.get(operation_id)
         if operation is not None:
-            await asyncio.wait({operation.task, subscribed}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        return None
+            started = {operation.task, subscribed}
+            await asyncio.wait(started, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
