@@ -40,7 +40,7 @@ migrate: install
 
 run: export DJANGO_DEBUG ?= 1
 run: migrate graphiql
-	$(PY) -m uvicorn project.asgi:application --host 127.0.0.1 --port 8000 --reload --lifespan off
+	$(PY) -m uvicorn project.asgi:application --host 127.0.0.1 --port 8000 --lifespan off
 
 test: install graphiql
 	$(PY) -m pytest
