@@ -39,7 +39,9 @@ migrate: install
 	$(PY) manage.py createcachetable
 
 run: export DJANGO_DEBUG ?= 1
+# The mail queue's worker runs in the background of the same shell and stops with the server.
 run: migrate graphiql
+	$(PY) manage.py worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(PY) -m uvicorn project.asgi:application --host 127.0.0.1 --port 8000 --lifespan off
 
 test: install graphiql

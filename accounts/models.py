@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import usernames
+from accounts.crypto import EncryptedTextField
 from accounts.digests import digest
 from accounts.exceptions import TokenRejected
 
@@ -65,6 +66,10 @@ class User(AbstractUser):
     # Kept in step with `username` by save() and by the queryset's update and bulk_update;
     # case folding at most doubles the length of an NFKC username of 150 characters.
     canonical_username = models.CharField(max_length=300, unique=True, editable=False)
+    # The address whose link was followed (accounts.email_addresses). The address is verified
+    # while it is still this one, so a new address, however it was set (changeEmail, the admin,
+    # a shell), is unverified until its own link is followed.
+    verified_email = models.EmailField(blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -76,6 +81,10 @@ class User(AbstractUser):
                 condition=~Q(email=""),
             )
         ]
+
+    @property
+    def email_verified(self):
+        return bool(self.email) and self.verified_email == self.email
 
     def sync_canonical_username(self):
         for name, value in _username_fields(self.username).items():
@@ -192,6 +201,11 @@ class RefreshToken(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     consumed_at = models.DateTimeField(null=True, blank=True)
+    # The token its consumption issued, recorded in the same transaction: a retry within the grace
+    # window is answered with this one again (accounts.sessions.rotate).
+    successor = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="predecessor", editable=False
+    )
 
 
 class ApiKey(models.Model):
@@ -216,9 +230,34 @@ class ApiKey(models.Model):
         return self.revoked_at is None and self.expires_at > now and self.user.is_active
 
 
+class LinkToken(models.Model):
+    """A single-use secret mailed in a link: a password reset, or the proof of an address.
+
+    Only a digest of the secret is stored. A token is bound to the state of the account it was
+    issued in (`state`: see accounts.link_tokens), so it dies when that state changes: a reset
+    link when the password or the address changes, an address link when the address changes.
+    """
+
+    class Purpose(models.TextChoices):
+        PASSWORD_RESET = "PASSWORD_RESET"
+        EMAIL_ADDRESS = "EMAIL_ADDRESS"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="link_tokens")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    state = models.CharField(max_length=64)
+    # The address the link was mailed to: for an address link, the address it proves.
+    sent_to = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+
 class TotpDevice(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
+    secret = EncryptedTextField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(null=True, blank=True)
 
@@ -250,6 +289,9 @@ class AuditEvent(models.Model):
         API_KEY_CREATED = "API_KEY_CREATED"
         API_KEY_REVOKED = "API_KEY_REVOKED"
         PERMISSION_DENIED = "PERMISSION_DENIED"
+        PASSWORD_RESET = "PASSWORD_RESET"
+        EMAIL_VERIFIED = "EMAIL_VERIFIED"
+        EMAIL_CHANGED = "EMAIL_CHANGED"
 
     type = models.CharField(max_length=32, choices=Type.choices)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
@@ -258,6 +300,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=512, blank=True, default="")
     success = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The X-Request-ID of the request that caused it (project.request_id); empty outside a request.
+    request_id = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         indexes = [

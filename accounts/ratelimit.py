@@ -20,6 +20,7 @@ from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get
 
 from accounts import audit, usernames
 from accounts.exceptions import RateLimited
+from project import metrics
 
 
 def _count_attempt(scope, value, rate):
@@ -37,21 +38,31 @@ def _seconds_limited(scope, value, rate):
     return window - int(time.time()) if count >= limit else 0
 
 
-def _enforce(limits, meta, username="", user=None):
-    """Count an attempt against each (scope, value, rate) in turn; RateLimited at the first that is over.
+def _over_limit(limits, meta, username="", user=None):
+    """Count an attempt against each (scope, value, rate) in turn; at the first that is over,
+    audit the refusal and return the seconds a retry must wait (else 0).
 
     The limits after a refusing one are not counted: the attempt never reached them, and
     counting would let refused requests create counters at will (one per made-up username).
-    They are only read, so that retryAfter waits for every limit a retry would meet. The refusal
+    They are only read, so that the wait covers every limit a retry would meet. The refusal
     is audited for `user` when a viewer made the attempt, else for the username given.
     """
     for position, limit in enumerate(limits):
         usage = _count_attempt(*limit)
         if usage["should_limit"]:
+            metrics.count(metrics.RATE_LIMITED, scope=limit[0])
             audit.record(audit.EventType.RATE_LIMITED, meta, user=user, username=username, success=False)
             waits = [usage["time_left"], *(_seconds_limited(*later) for later in limits[position + 1 :])]
             # A window's last second still belongs to it: the next window starts one second later.
-            raise RateLimited(retry_after=max(1, max(waits) + 1))
+            return max(1, max(waits) + 1)
+    return 0
+
+
+def _enforce(limits, meta, username="", user=None):
+    """RateLimited when an attempt is over one of `limits` (see _over_limit)."""
+    retry_after = _over_limit(limits, meta, username=username, user=user)
+    if retry_after:
+        raise RateLimited(retry_after=retry_after)
 
 
 def _password_budget(username):
@@ -93,3 +104,25 @@ def check_token(meta):
 
 def check_register(meta):
     _enforce([("register:ip", meta.client_key, settings.REGISTER_RATE_LIMIT)], meta)
+
+
+def allows_password_reset(address, meta):
+    """One requestPasswordReset, per client IP and per address whether or not anyone has it.
+    Over either limit the mutation answers as always and sends nothing, so the answer tells
+    nothing; the refusal is still audited."""
+    rate = settings.PASSWORD_RESET_RATE_LIMIT
+    limits = [("reset:ip", meta.client_key, rate), ("reset:address", address.lower(), rate)]
+    return not _over_limit(limits, meta, username=address)
+
+
+def check_mail_from_viewer(user, address, meta):
+    """resendVerificationEmail and changeEmail: the mail a viewer makes the server send, per user
+    and per address it goes to, at PASSWORD_RESET_RATE_LIMIT."""
+    rate = settings.PASSWORD_RESET_RATE_LIMIT
+    _enforce([("mail:user", str(user.pk), rate), ("mail:address", address.lower(), rate)], meta, user=user)
+
+
+def check_link_token(meta):
+    """One resetPassword or verifyEmail, per client IP: tokens from links are tried no faster
+    than refresh tokens."""
+    _enforce([("link:ip", meta.client_key, settings.TOKEN_RATE_LIMIT)], meta)

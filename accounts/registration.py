@@ -4,8 +4,9 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts import audit, ratelimit, usernames
+from accounts import audit, email_addresses, ratelimit, usernames
 from accounts.exceptions import ValidationFailed
+from accounts.email_rules import email_errors
 from accounts.models import USERNAME_TAKEN, User
 
 
@@ -18,19 +19,6 @@ def _username_errors(username):
     # "Alice", "alice" and "ａｌｉｃｅ" would be indistinguishable to people.
     if User.objects.with_username(username).exists():
         return [USERNAME_TAKEN]
-    return []
-
-
-def _email_errors(email):
-    if not email:
-        return ["This field is required."]
-    try:
-        # The field's own validators: a valid address, and one its column can hold.
-        User._meta.get_field("email").run_validators(email)
-    except ValidationError as error:
-        return list(error.messages)
-    if User.objects.filter(email__iexact=email).exists():
-        return ["A user with that email already exists."]
     return []
 
 
@@ -49,7 +37,7 @@ def register(username, email, password, password_confirm, meta):
     candidate = User(username=username, email=email)
     field_errors = {
         "username": _username_errors(username),
-        "email": _email_errors(email),
+        "email": email_errors(email),
         "password": _password_errors(password, candidate),
         "password_confirm": [] if password == password_confirm else ["The two passwords do not match."],
     }
@@ -57,15 +45,17 @@ def register(username, email, password, password_confirm, meta):
     if field_errors:
         raise ValidationFailed(field_errors)
     candidate.set_password(password)
-    try:
-        with transaction.atomic():
-            candidate.save()
-    except IntegrityError:
-        # Lost a race with a concurrent registration of the same name or email.
-        raise ValidationFailed(
-            {name: messages for name, messages in
-             {"username": _username_errors(username), "email": _email_errors(email)}.items() if messages}
-            or {"username": [USERNAME_TAKEN]}
-        ) from None
-    audit.record(audit.EventType.REGISTER, meta, user=candidate)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                candidate.save()
+        except IntegrityError:
+            # Lost a race with a concurrent registration of the same name or email.
+            raise ValidationFailed(
+                {name: messages for name, messages in
+                 {"username": _username_errors(username), "email": email_errors(email)}.items() if messages}
+                or {"username": [USERNAME_TAKEN]}
+            ) from None
+        audit.record(audit.EventType.REGISTER, meta, user=candidate)
+        email_addresses.send_verification(candidate)
     return candidate

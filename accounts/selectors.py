@@ -1,10 +1,8 @@
 """Which users a viewer may see."""
 
-from django.db.models import Q
-
 from accounts.models import User
 from accounts.staff import is_staff
-from accounts.text import is_storable
+from accounts.text import containing
 
 VIEW_USER = "accounts.view_user"
 
@@ -24,11 +22,4 @@ def matching_users(users, search=None, search_fields=("username", "email")):
     The caller names the fields the viewer may read: matching one they may not read would
     reveal it one guess at a time.
     """
-    if search:
-        if not is_storable(search) or not search_fields:
-            return users.none()
-        condition = Q()
-        for field in search_fields:
-            condition |= Q(**{f"{field}__icontains": search})
-        users = users.filter(condition)
-    return users
+    return containing(users, search, search_fields) if search else users

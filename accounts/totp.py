@@ -139,6 +139,15 @@ def remove(device, meta):
     audit.record(audit.EventType.TOTP_DISABLED, meta, user=device.user)
 
 
+@transaction.atomic
+def reencrypt_secrets():
+    """Store every secret again: the field encrypts it with the first key of FIELD_ENCRYPTION_KEYS
+    (accounts/crypto.py), whichever key it was encrypted with. Returns how many."""
+    devices = list(TotpDevice.objects.select_for_update().only("pk", "secret"))
+    TotpDevice.objects.bulk_update(devices, ["secret"], batch_size=500)
+    return len(devices)
+
+
 def _record_failure(user, meta):
     audit.record(audit.EventType.OTP_FAILURE, meta, user=user, success=False)
 

@@ -1,12 +1,26 @@
 """Settings, read from the environment (every variable is listed in the README)."""
 
 import hashlib
+import re
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_choice, env_field_codenames, env_int, env_list, env_rate, env_str
+from accounts import crypto, keys
+from project.env import (
+    env_bool,
+    env_choice,
+    env_email_url,
+    env_field_codenames,
+    env_int,
+    env_link_template,
+    env_list,
+    env_pem_list,
+    env_rate,
+    env_str,
+    otel_traces_requested,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +49,7 @@ if not DEBUG and (
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
+    "project.apps.ProjectConfig",
     "project.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -43,12 +58,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "strawberry.django",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "tasks",
     "schema",
 ]
 
 MIDDLEWARE = [
+    # First, so every response and log line has the request's id (API.md section 16).
+    "project.request_id.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics, answered before the host check and the HTTPS redirect.
+    "project.operations.OperationsEndpoints",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -67,7 +88,8 @@ ASGI_APPLICATION = "project.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps' own templates: a folder here can replace the mails' texts.
+        "DIRS": env_list("TEMPLATES_DIRS"),
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -182,26 +204,52 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Tokens (API.md section 1).
+# Tokens (API.md sections 1 and 15).
+# An RFC 6265 token: what a cookie's name may hold.
+COOKIE_NAME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
 MINIMUM_JWT_KEY_LENGTH = 32  # RFC 7518: an HMAC key at least as long as HS256's hash
-if not DEBUG and 0 < len(env_str("JWT_SIGNING_KEY")) < MINIMUM_JWT_KEY_LENGTH:
-    raise ImproperlyConfigured(
-        f"JWT_SIGNING_KEY must be at least {MINIMUM_JWT_KEY_LENGTH} characters when DJANGO_DEBUG is off."
-    )
 JWT = {
-    "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
-    # The signing key is also the verifying key, so only HMAC algorithms can work.
-    "ALGORITHM": env_choice("JWT_ALGORITHM", "HS256", ("HS256", "HS384", "HS512")),
+    # The first key signs; all verify. Only JWT_ALGORITHM is accepted when verifying.
+    "KEYS": keys.configured_key_ring(
+        env_choice("JWT_ALGORITHM", "HS256", keys.ALGORITHMS),
+        private_keys=env_pem_list("JWT_PRIVATE_KEYS"),
+        signing_keys=env_list("JWT_SIGNING_KEYS"),
+        signing_key=env_str("JWT_SIGNING_KEY"),
+        default_signing_key=SECRET_KEY,
+        minimum_secret_length=0 if DEBUG else MINIMUM_JWT_KEY_LENGTH,
+    ),
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 300),
     "REFRESH_TOKEN_LIFETIME": env_int("JWT_REFRESH_TOKEN_LIFETIME", 86400),
     # A session ends this long after its tokenAuth, however often it is refreshed.
     "SESSION_MAX_LIFETIME": env_int("JWT_SESSION_MAX_LIFETIME", 30 * 24 * 3600),
     "ISSUER": env_str("JWT_ISSUER") or None,
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
+    # How long a consumed refresh token whose successor is unused still answers with that successor.
+    "REFRESH_GRACE_SECONDS": env_int("JWT_REFRESH_GRACE_SECONDS", 30),
+    # The refresh cookie of browser sessions (API.md section 10); by default named for the request.
+    "REFRESH_COOKIE_NAME": env_str("JWT_REFRESH_COOKIE_NAME") or None,
+    "REFRESH_COOKIE_SAMESITE": env_choice("JWT_REFRESH_COOKIE_SAMESITE", "Strict", ("Strict", "Lax", "None")),
 }
 
 if JWT["SESSION_MAX_LIFETIME"] < 1:
     raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
+if JWT["REFRESH_GRACE_SECONDS"] < 0:
+    raise ImproperlyConfigured("JWT_REFRESH_GRACE_SECONDS must be 0 or more seconds.")
+if JWT["REFRESH_COOKIE_NAME"] is not None and not COOKIE_NAME_PATTERN.fullmatch(JWT["REFRESH_COOKIE_NAME"]):
+    raise ImproperlyConfigured("JWT_REFRESH_COOKIE_NAME must be a cookie name: letters, digits and !#$%&'*+-.^_`|~.")
+# Only a plain-HTTP request in DEBUG gets the cookie without Secure, and browsers refuse
+# SameSite=None without Secure.
+if JWT["REFRESH_COOKIE_SAMESITE"] == "None" and DEBUG:
+    raise ImproperlyConfigured(
+        "JWT_REFRESH_COOKIE_SAMESITE=None needs a Secure cookie, which DJANGO_DEBUG=1 does not promise "
+        "(plain-HTTP requests get one without Secure): use Strict or Lax in development."
+    )
+
+# Secrets the server reads back (TOTP secrets) are stored encrypted with these Fernet keys: the
+# first encrypts, all decrypt. Without the variable, one key derived from DJANGO_SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = crypto.checked_keys(
+    env_list("FIELD_ENCRYPTION_KEYS") or [crypto.key_derived_from(SECRET_KEY)]
+)
 
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
@@ -267,6 +315,34 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Account recovery and email verification (API.md section 11).
+PASSWORD_RESET_URL = env_link_template("PASSWORD_RESET_URL", "http://localhost:3000/reset?token={token}")
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Per client IP and per address; over it requestPasswordReset still answers true and sends nothing.
+PASSWORD_RESET_RATE_LIMIT = env_rate("PASSWORD_RESET_RATE_LIMIT", "5/h")
+EMAIL_VERIFY_URL = env_link_template("EMAIL_VERIFY_URL", "http://localhost:3000/verify?token={token}")
+EMAIL_VERIFY_TIMEOUT = env_int("EMAIL_VERIFY_TIMEOUT", 3 * 24 * 3600)
+# Until their address is verified, users may not create, change or delete tasks, nor make API keys.
+REQUIRE_VERIFIED_EMAIL = env_bool("REQUIRE_VERIFIED_EMAIL", False)
+if PASSWORD_RESET_TIMEOUT < 1 or EMAIL_VERIFY_TIMEOUT < 1:
+    raise ImproperlyConfigured("PASSWORD_RESET_TIMEOUT and EMAIL_VERIFY_TIMEOUT must be positive numbers of seconds.")
+
+# Mail leaves through a queue in the database (django-tasks-db) that `manage.py worker` runs.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT... from EMAIL_URL, which is not kept as a setting itself: it
+# holds the SMTP password, and DEBUG's error page shows settings whose names do not look secret.
+_email_transport = env_email_url("EMAIL_URL", "console://" if DEBUG else "")
+globals().update(_email_transport)
+# Without one, mail waits in the queue: the worker refuses to start and the server warns (accounts.checks).
+EMAIL_TRANSPORT_CONFIGURED = bool(_email_transport)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
+# Seconds each step of talking to the SMTP server may take; Django's default is to wait forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# A job a worker claimed longer ago than this without finishing is run again: that worker died.
+WORKER_CLAIM_TIMEOUT = env_int("WORKER_CLAIM_TIMEOUT", 300)
+if EMAIL_TIMEOUT < 1 or WORKER_CLAIM_TIMEOUT < 1:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT and WORKER_CLAIM_TIMEOUT must be positive numbers of seconds.")
+
 # Browser-facing security.
 CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS",
@@ -274,8 +350,12 @@ CORS_ALLOWED_ORIGINS = env_list(
 )
 CORS_ALLOW_HEADERS = ("authorization", "x-api-key", "content-type")
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
-# Credentials travel in headers, never cookies.
-CORS_ALLOW_CREDENTIALS = False
+# A browser client may read the request id, to quote it in an error report.
+CORS_EXPOSE_HEADERS = ("X-Request-ID",)
+# Lets the listed origins send the refresh cookie (the only cookie the API reads): never to any origin.
+CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", False)
+if CORS_ALLOW_CREDENTIALS and "*" in CORS_ALLOWED_ORIGINS:
+    raise ImproperlyConfigured("CORS_ALLOW_CREDENTIALS=1 needs CORS_ALLOWED_ORIGINS to list origins, not '*'.")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -287,11 +367,31 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 
+# Operations (API.md section 16). /metrics answers only with METRICS_ENABLED (read per request),
+# and only to `Authorization: Bearer <METRICS_TOKEN>` when that is set.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# Traces are exported only when an OTEL_* variable asks for an exporter (project.tracing).
+TRACING_ENABLED = otel_traces_requested()
+
+# Log lines: text, or one JSON object a line; both carry the request's id (project.request_id).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"request_id": {"()": "project.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "project.json_logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The queue's worker says "starting" and "no more jobs" on every poll; accounts.mail_worker says it once.
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }

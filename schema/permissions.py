@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from inspect import isasyncgen
 
 import strawberry
+from django.conf import settings
 from strawberry.permission import PermissionExtension
 
 from accounts.exceptions import NotFound, PermissionDenied
@@ -51,13 +52,14 @@ class Verdict:
     hidden: bool = False  # the object does not exist for this viewer: NOT_FOUND
     required: frozenset = frozenset()  # FORBIDDEN: the codenames that would allow it
     message: str | None = None
+    forbidden_reason: str | None = None  # FORBIDDEN: extensions.reason, when the refusal has one
 
 
 ALLOWED = Verdict(True)
 
 
-def refused(required=(), message=None):
-    return Verdict(False, required=frozenset(required), message=message)
+def refused(required=(), message=None, forbidden_reason=None):
+    return Verdict(False, required=frozenset(required), message=message, forbidden_reason=forbidden_reason)
 
 
 def refuse(verdict):
@@ -68,7 +70,7 @@ def refuse(verdict):
         raise Unauthenticated(verdict.reason)
     if verdict.hidden:
         raise NotFound()
-    raise Forbidden(verdict.message, required=verdict.required)
+    raise Forbidden(verdict.message, required=verdict.required, reason=verdict.forbidden_reason)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ class AnyOf(AllOf):
             return refusals[0]
         required = frozenset().union(*(refusal.required for refusal in refusals))
         messages = [refusal.message for refusal in refusals if refusal.message]
-        return refused(required, messages[0] if messages else None)
+        reasons = [refusal.forbidden_reason for refusal in refusals if refusal.forbidden_reason]
+        return refused(required, messages[0] if messages else None, reasons[0] if reasons else None)
 
 
 class Not(Rule):
@@ -259,6 +262,25 @@ class IsTokenLogin(ViewerRule):
 
     def describe(self):
         return "a token login (not an API key)"
+
+
+class HasVerifiedEmail(ViewerRule):
+    """While REQUIRE_VERIFIED_EMAIL is on (read on each request), only a viewer whose address is
+    verified; the refusal is FORBIDDEN with reason email_not_verified."""
+
+    REASON = "email_not_verified"
+
+    def verdict_for(self, user, access):
+        if not settings.REQUIRE_VERIFIED_EMAIL or user.email_verified:
+            return ALLOWED
+        return refused(
+            message="Verify your email address first: follow the link mailed to you, or ask for a new one "
+            "with resendVerificationEmail.",
+            forbidden_reason=self.REASON,
+        )
+
+    def describe(self):
+        return "a verified email address when REQUIRE_VERIFIED_EMAIL is on"
 
 
 class NoReadOnlyKey(Rule):

@@ -1,17 +1,21 @@
 """The one Strawberry schema, assembled from each domain's queries and mutations."""
 
+from functools import partial
+
 import strawberry
 from django.conf import settings
 
 from schema.accounts.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.accounts.recovery import RecoveryMutations
 from schema.accounts.totp import TotpMutations
 from schema.audit.queries import AuditQueries
 from schema.codenames import InheritedFieldCodenames
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
+from schema.operation_metrics import OperationMetrics
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
 from schema.tasks.subscriptions import TaskSubscriptions
@@ -23,7 +27,7 @@ class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries):
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountMutations, TotpMutations, ApiKeyMutations, TaskMutations):
+class Mutation(AccountMutations, RecoveryMutations, TotpMutations, ApiKeyMutations, TaskMutations):
     pass
 
 
@@ -43,10 +47,23 @@ class Schema(strawberry.Schema):
         return {**kwargs, "hide_suggestions": not settings.DEBUG}
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    execution_context_class=PlainFieldShortcut,
-    extensions=[ContractErrors, InheritedFieldCodenames, DocumentLimits],
-)
+def build_schema(tracing, tracer_provider=None):
+    """The schema, with spans for its operations when `tracing` (from `tracer_provider`, else
+    OpenTelemetry's global one)."""
+    # The first extensions listed see the others' work done: metrics and spans see the error codes
+    # ContractErrors gives.
+    observers = [OperationMetrics]
+    if tracing:
+        from schema.tracing import OperationTracing
+
+        observers.insert(0, partial(OperationTracing, tracer_provider=tracer_provider))
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        execution_context_class=PlainFieldShortcut,
+        extensions=[*observers, ContractErrors, InheritedFieldCodenames, DocumentLimits],
+    )
+
+
+schema = build_schema(tracing=settings.TRACING_ENABLED)

@@ -1,10 +1,7 @@
 """Which tasks a viewer may see: the one rule every path to a task uses."""
 
-from django.db.models import Q
-
 from accounts.staff import is_staff
-from accounts.text import is_storable
-
+from accounts.text import containing
 from tasks.models import Task
 
 VIEW_TASK = "tasks.view_task"
@@ -61,11 +58,4 @@ def matching(tasks, completed=None, search=None, search_fields=("title", "descri
     """`search` matches any of `search_fields`, ignoring case; with none to search it matches nothing."""
     if completed is not None:
         tasks = tasks.filter(completed=completed)
-    if search:
-        if not is_storable(search) or not search_fields:
-            return tasks.none()
-        condition = Q()
-        for field in search_fields:
-            condition |= Q(**{f"{field}__icontains": search})
-        tasks = tasks.filter(condition)
-    return tasks
+    return containing(tasks, search, search_fields) if search else tasks

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from django.conf import settings
@@ -24,11 +25,16 @@ BOOT_SECONDS = 60
 
 
 class LiveServer:
+    # Whether the server writes its start-up lines to stderr (else to error_log itself).
+    boots_on_stderr = False
+
     def __init__(self, folder, workers=1, **environment):
         self.folder = folder
         self.workers = workers
         self.access_log = folder / "access.log"
         self.error_log = folder / "error.log"
+        # What the application itself logs (Django's logging writes to stderr).
+        self.output = folder / "output.log"
         self.migrated = False
         self.env = {
             **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))},
@@ -62,9 +68,14 @@ class LiveServer:
         )  # fmt: skip
 
     def start(self):
+        """Start (or restart) the server; its port is read from this run's own log lines."""
         self.migrate()
-        with open(self.error_log, "ab") as log:
-            self.process = subprocess.Popen(self.command(), env=self.env, cwd=settings.BASE_DIR, stderr=log)
+        self.error_log.unlink(missing_ok=True)
+        with self.output.open("ab") as output, self.error_log.open("ab") as errors:
+            self.process = subprocess.Popen(
+                self.command(), env=self.env, cwd=settings.BASE_DIR,
+                stdout=output, stderr=errors if self.boots_on_stderr else output,
+            )  # fmt: skip
         deadline = time.monotonic() + BOOT_SECONDS
         while time.monotonic() < deadline:
             log = self.error_log.read_text() if self.error_log.exists() else ""
@@ -84,6 +95,14 @@ class LiveServer:
         """The port the server listens on, once its log says every worker is up."""
         raise NotImplementedError
 
+    def start_worker(self, *args):
+        """`manage.py worker` on the server's database and settings, stopped like the server."""
+        log = open(self.folder / "worker.log", "ab")  # noqa: SIM115 (the process holds it)
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "worker", *args],
+            env=self.env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -101,11 +120,24 @@ class LiveServer:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
 
+    def get(self, path, headers=None):
+        """(status, headers, body) of a GET, whatever the status."""
+        request = urllib.request.Request(self.origin + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
 
 class GunicornServer(LiveServer):
+    def __init__(self, folder, workers=1, app="project.wsgi:application", **environment):
+        super().__init__(folder, workers, **environment)
+        self.app = app
+
     def command(self):
         return [
-            sys.executable, "-m", "gunicorn", "project.wsgi:application",
+            sys.executable, "-m", "gunicorn", self.app,
             "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
             "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
             "--error-logfile", str(self.error_log),
@@ -117,7 +149,10 @@ class GunicornServer(LiveServer):
 
 
 class UvicornServer(LiveServer):
-    """project.asgi under uvicorn: HTTP and the WebSocket of subscriptions (ws_url)."""
+    """project.asgi under uvicorn: HTTP and the WebSocket of subscriptions (ws_url). Its
+    start-up lines and what the application logs go to error_log."""
+
+    boots_on_stderr = True
 
     def command(self):
         return [

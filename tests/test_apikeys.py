@@ -47,6 +47,9 @@ CREDENTIAL_MUTATIONS = {
         'mutation($pw: String!) { confirmTotp(code: "123456", password: $pw) { recoveryCodes } }', {"pw": PASSWORD}
     ),
     "disableTotp": ('mutation($pw: String!) { disableTotp(password: $pw, code: "123456") }', {"pw": PASSWORD}),
+    "changeEmail": (
+        'mutation($pw: String!) { changeEmail(newEmail: "new@example.com", password: $pw) }', {"pw": PASSWORD}
+    ),
 }
 
 

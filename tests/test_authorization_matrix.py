@@ -50,5 +50,8 @@ def test_rules_describe_themselves():
 )
 def test_configured_codenames_are_shown_where_they_apply():
     printed = matrix()
-    assert "| `createTask` | authenticated; not a read-only API key | tasks.add_task, tasks.view_task (type `Task`) |" in printed
+    assert (
+        "| `createTask` | authenticated; a verified email address when REQUIRE_VERIFIED_EMAIL is on; "
+        "not a read-only API key | tasks.add_task, tasks.view_task (type `Task`) |"
+    ) in printed
     assert "`Task`: tasks.view_task" in printed

@@ -20,6 +20,7 @@ from graphql import OperationDefinitionNode, parse, print_ast, validate
 from accounts.models import User
 from schema.schema import schema
 from tests.conftest import PASSWORD, GraphQLClient
+from tests.mail_util import delivered, run_mail_queue, token_in
 from tests.sockets import Socket
 
 ROOT = Path(settings.BASE_DIR)
@@ -231,5 +232,36 @@ def test_every_documented_operation_runs_as_documented(transactional_db):
 
     message = docs.first_event(renewed["access"], "TaskEvents", add_task)
     assert message["payload"]["data"]["taskEvents"]["task"]["title"] == "heard live"
+
+    # docs/recovery.md: alice proves her address, moves to another, and resets her password.
+    assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@example.com", "emailVerified": False}
+    assert docs.data(alice, "ResendVerificationEmail")["resendVerificationEmail"] is True
+    run_mail_queue()
+    first_link, second_link = delivered("alice@example.com")
+    assert docs.data(anonymous, "VerifyEmail", token=token_in(second_link))["verifyEmail"] is True
+    assert docs.data(alice, "ChangeEmail", newEmail="alice@new.example", password=PASSWORD)["changeEmail"] is True
+    run_mail_queue()
+    (change_link,) = delivered("alice@new.example")
+    assert docs.data(anonymous, "VerifyEmail", token=token_in(change_link))["verifyEmail"] is True
+    assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@new.example", "emailVerified": True}
+    assert docs.data(anonymous, "RequestPasswordReset", email="ALICE@new.example")["requestPasswordReset"] is True
+    run_mail_queue()
+    (reset_link,) = delivered("alice@new.example")[1:]
+    reset = docs.data(anonymous, "ResetPassword", token=token_in(reset_link), newPassword="a forgotten passphrase")
+    assert reset["resetPassword"] is True
+    assert docs.run(alice, "MyAddress")["errors"][0]["extensions"]["reason"] == "token_revoked"
+
+    # docs/sessions.md and docs/clients/browser-sessions.md: a browser keeps the refresh token in a cookie.
+    User.objects.create_user("erin", "erin@example.com", PASSWORD)
+    browser = GraphQLClient()
+    browser.headers = {"HTTP_ORIGIN": "http://testserver"}
+    signed_in = docs.data(browser, "BrowserLogin", username="erin", password=PASSWORD)["tokenAuth"]
+    assert signed_in["refresh"] is None and browser.http.cookies["__Host-refresh"].value
+    renewed = docs.data(browser, "BrowserRefresh")["refreshToken"]
+    assert renewed["refresh"] is None
+    erin = GraphQLClient().authenticate(renewed["access"])
+    assert docs.data(erin, "Me")["me"]["username"] == "erin"
+    assert docs.data(browser, "BrowserLogout")["revokeToken"]["revoked"] is True
+    assert browser.http.cookies["__Host-refresh"].value == ""
 
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"

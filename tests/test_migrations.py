@@ -72,3 +72,13 @@ def test_existing_sessions_go_on_working_until_the_password_changes(old_apps):
     with pytest.raises(TokenRejected) as refused:
         LoginSession.objects.select_related("user").get(pk=live).check_usable()
     assert refused.value.reason == TokenRejected.REVOKED
+
+
+def test_existing_accounts_start_unverified(old_apps):
+    """Nobody proved the addresses of accounts made before verification (docs/recovery.md)."""
+    old_apps.get_model("accounts", "User").objects.create(username="old", email="old@example.com")
+
+    migrate_to_latest()
+
+    user = User.objects.get(username="old")
+    assert (user.email, user.email_verified) == ("old@example.com", False)

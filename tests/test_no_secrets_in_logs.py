@@ -6,6 +6,7 @@ from django.test import override_settings
 
 from accounts.models import AuditEvent
 from tests.conftest import LOGIN, GraphQLClient
+from tests.mail_util import delivered, run_mail_queue, token_in
 
 PASSWORD = "first secret passphrase 1"
 NEW_PASSWORD = "second secret passphrase 2"
@@ -43,5 +44,28 @@ def test_a_whole_account_lifecycle_leaves_no_secret_in_logs_or_audit_events(capl
     assert caplog.records, "the flow above should have logged its audit events"
     assert AuditEvent.objects.filter(type=AuditEvent.Type.RATE_LIMITED).exists()
     for secret in secrets:
+        assert secret not in caplog.text
+        assert secret not in audit_text
+
+
+def test_the_tokens_of_mailed_links_are_in_no_log_line_or_audit_event(caplog):
+    caplog.set_level(logging.DEBUG)
+    client = GraphQLClient()
+    account = {"username": "erin", "email": "erin@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD}
+    client.execute("mutation ($input: RegisterInput!) { register(input: $input) { id } }", {"input": account})
+    client.execute("mutation { requestPasswordReset(email: \"erin@example.com\") }")
+    run_mail_queue()
+    verification, reset = (token_in(message) for message in delivered("erin@example.com"))
+    client.execute("mutation ($t: String!) { verifyEmail(token: $t) }", {"t": verification})
+    client.execute("mutation ($t: String!) { verifyEmail(token: $t) }", {"t": verification})  # used: refused
+    client.execute("mutation ($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }",
+                   {"t": reset, "p": NEW_PASSWORD})  # fmt: skip
+
+    audit_text = " ".join(
+        str(value) for row in AuditEvent.objects.values_list("username", "ip", "user_agent") for value in row
+    )
+    assert AuditEvent.objects.filter(type=AuditEvent.Type.PASSWORD_RESET).exists()
+    assert "accounts.mail_queue.deliver" in caplog.text
+    for secret in (verification, reset, NEW_PASSWORD):
         assert secret not in caplog.text
         assert secret not in audit_text

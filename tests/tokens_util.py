@@ -11,8 +11,17 @@ def claims_of(token):
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def sign(claims, key=None, algorithm="HS256"):
-    return jwt.encode(claims, key or settings.JWT["SIGNING_KEY"], algorithm=algorithm)
+def sign(claims, key=None, algorithm=None, kid=None):
+    """`claims` signed as the server signs; with another key or algorithm, still under the server's
+    `kid`, so that only the signature (or the algorithm) is wrong."""
+    key_ring = settings.JWT["KEYS"]
+    signing_key = key_ring.signing_key
+    return jwt.encode(
+        claims,
+        key or signing_key.signing,
+        algorithm=algorithm or key_ring.algorithm,
+        headers={"kid": kid or signing_key.kid},
+    )
 
 
 def _b64(data):
@@ -20,8 +29,9 @@ def _b64(data):
 
 
 def unsigned(claims):
-    """A token with `alg: none` and no signature."""
-    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+    """A token with `alg: none`, the server's `kid` and no signature."""
+    header = {"alg": "none", "typ": "JWT", "kid": settings.JWT["KEYS"].signing_key.kid}
+    return f"{_b64(header)}.{_b64(claims)}."
 
 
 def with_payload(token, claims):

@@ -9,6 +9,7 @@ from strawberry import relay
 from accounts import apikeys
 from accounts.models import ApiKey
 from schema.permissions import (
+    HasVerifiedEmail,
     IsAuthenticated,
     IsTokenLogin,
     authenticated_user,
@@ -74,6 +75,7 @@ class ApiKeyQueries:
 class ApiKeyMutations:
     @protected_mutation(
         IsTokenLogin(),
+        HasVerifiedEmail(),
         description="Create an API key for the viewer; needs a token login (not another key) and the password.",
     )
     def create_api_key(

@@ -28,6 +28,9 @@ EVENT_DESCRIPTIONS = {
     AuditEvent.Type.API_KEY_CREATED: "A user created an API key.",
     AuditEvent.Type.API_KEY_REVOKED: "A user revoked an API key.",
     AuditEvent.Type.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
+    AuditEvent.Type.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
+    AuditEvent.Type.EMAIL_VERIFIED: "A user followed the link that proves their address.",
+    AuditEvent.Type.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
 }
 
 AuditEventKind = strawberry.enum(
@@ -58,6 +61,10 @@ class AuditEventType(relay.Node):
     user_agent: str | None = strawberry.field(description="The client's User-Agent header, cut to 512 characters.")
     success: bool = strawberry.field(description="False for refusals and failures.")
     created_at: datetime = strawberry.field(description="When it happened.")
+    request_id: str = strawberry.field(
+        description="The X-Request-ID of the request that caused it, also on that request's log lines; "
+        "empty for an event recorded outside a request (a management command)."
+    )
 
     @classmethod
     def is_type_of(cls, obj, info):

@@ -2,7 +2,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.permissions import IsAuthenticated, ObjectRule, authenticated_user, protected_mutation
+from schema.permissions import HasVerifiedEmail, IsAuthenticated, ObjectRule, authenticated_user, protected_mutation
 from schema.relay import parse_pk, to_global_id
 from schema.tasks.types import DeleteTaskPayload, TaskType
 from tasks import services
@@ -36,7 +36,7 @@ def may_delete_task(viewer_user, id, **_):
 
 @strawberry.type
 class TaskMutations:
-    @protected_mutation(IsAuthenticated(), description="Create a task owned by the viewer.")
+    @protected_mutation(IsAuthenticated(), HasVerifiedEmail(), description="Create a task owned by the viewer.")
     def create_task(
         self, info: strawberry.Info, input: Annotated[CreateTaskInput, strawberry.argument(description="The task.")]
     ) -> TaskType:
@@ -46,6 +46,7 @@ class TaskMutations:
 
     @protected_mutation(
         IsAuthenticated(),
+        HasVerifiedEmail(),
         ObjectRule(may_change_task, f"the task's owner or holds {CHANGE_TASK} (NOT_FOUND to whoever may not see it)"),
         description="Change a task: its owner, or a holder of tasks.change_task.",
     )
@@ -62,6 +63,7 @@ class TaskMutations:
 
     @protected_mutation(
         IsAuthenticated(),
+        HasVerifiedEmail(),
         ObjectRule(may_delete_task, f"the task's owner or holds {services.DELETE_TASK} (NOT_FOUND to whoever may not see it)"),
         description="Delete a task: its owner, or a holder of tasks.delete_task.",
     )

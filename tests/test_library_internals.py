@@ -1,0 +1,93 @@
+"""The library internals the project relies on are still there, with the shapes it calls.
+
+Each of these is private API of a pinned library. An upgrade that changes one must fail here,
+loudly and by name, rather than somewhere deep in a request: update the code that uses it
+(named in each test), then the expectation below.
+"""
+
+import inspect
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+import pytest
+import time_machine
+from django.core.cache.backends.redis import RedisCacheClient
+from django_ratelimit.core import get_usage
+from strawberry.extensions.tracing import OpenTelemetryExtension
+from strawberry.schema.schema import Schema as StrawberrySchema
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.info import Info
+
+from accounts import ratelimit
+from project.env import RATE_PATTERN
+
+
+def parameters(function):
+    return list(inspect.signature(function).parameters)
+
+
+def test_the_pinned_versions_are_the_ones_installed(settings):
+    pins = {}
+    for line in (settings.BASE_DIR / "requirements.txt").read_text().splitlines():
+        name, _, pinned = line.partition("==")
+        pins[name.split("[")[0].strip().lower()] = pinned.strip()
+    for package in (
+        "strawberry-graphql", "graphql-core", "django-ratelimit", "django", "prometheus-client",
+        "opentelemetry-sdk", "opentelemetry-instrumentation-django",
+    ):  # fmt: skip
+        assert version(package) == pins[package], f"{package} is not the pinned version"
+
+
+def test_graphql_cores_execution_methods_that_schema_execution_overrides():
+    """schema/execution.py (PlainFieldShortcut and the response budget) overrides and calls these."""
+    executor = StrawberryGraphQLCoreExecutionContext
+    assert parameters(executor.execute_fields) == [
+        "self", "parent_type", "source_value", "path", "grouped_field_set", "position_context",
+    ]  # fmt: skip
+    assert parameters(executor.execute_field) == [
+        "self", "parent_type", "source", "field_details_list", "path", "position_context",
+    ]  # fmt: skip
+    assert parameters(executor.collect_subfields) == ["self", "return_type", "field_details_list"]
+    assert parameters(executor.handle_field_error) == ["self", "raw_error", "return_type", "field_details_list", "path"]
+    assert parameters(executor.complete_leaf_value) == ["return_type", "result"]
+    assert parameters(executor.settle_in_background) == ["self", "awaitables"]
+    assert parameters(executor.execute_operation) == ["self", "serially"]
+
+
+def test_strawberrys_private_hooks_that_the_schema_uses():
+    """schema/schema.py overrides _get_custom_context_kwargs (suggestions hidden outside DEBUG);
+    schema/codenames.py reads the GraphQL return type through Info._raw_info."""
+    assert parameters(StrawberrySchema._get_custom_context_kwargs) == ["self", "operation_extensions", "sync"]
+    assert parameters(Info.__init__) == ["self", "_raw_info", "_field"]
+
+
+def test_strawberrys_opentelemetry_extension_that_schema_tracing_adjusts():
+    """schema/tracing.py starts the operation span itself (from _tracer, kept in _span_holder under
+    LifecycleStep.OPERATION, where the other hooks find their parent) and empties
+    filter_resolver_args, through which add_tags records every argument."""
+    assert parameters(OpenTelemetryExtension.filter_resolver_args) == ["self", "args", "info"]
+    assert "self.filter_resolver_args(kwargs, info)" in inspect.getsource(OpenTelemetryExtension.add_tags)
+    for hook in (OpenTelemetryExtension.on_parse, OpenTelemetryExtension.on_validate, OpenTelemetryExtension.resolve):
+        assert "self._span_holder[LifecycleStep.OPERATION]" in inspect.getsource(hook)
+    assert "tracer_provider" in parameters(OpenTelemetryExtension.__init__)
+
+
+def test_djangos_redis_client_that_the_policy_check_asks():
+    """accounts/checks.py reads maxmemory-policy, and project/health.py pings, through RedisCache._cache.get_client."""
+    assert parameters(RedisCacheClient.get_client) == ["self", "key", "write"]
+
+
+@pytest.mark.parametrize("rate", ["3/m", "2/h"])
+def test_the_read_only_count_agrees_with_django_ratelimits_own(rate):
+    """accounts/ratelimit._seconds_limited rebuilds django-ratelimit's key and window with its
+    private helpers, to read a counter without creating it: it must see what get_usage sees."""
+    assert RATE_PATTERN.match(rate)
+    limit = int(rate.split("/")[0])
+    with time_machine.travel(datetime(2026, 11, 30, 12, 0, 7, tzinfo=UTC), tick=False):
+        assert ratelimit._seconds_limited("internals", "someone", rate) == 0
+        for _ in range(limit):
+            usage = get_usage(None, group="internals", key=lambda *_: "someone", rate=rate, increment=True)
+        assert not usage["should_limit"]
+        # The next attempt would be refused: the read sees it, for as long as get_usage says.
+        assert ratelimit._seconds_limited("internals", "someone", rate) == usage["time_left"] > 0
+        assert ratelimit._seconds_limited("internals", "someone else", rate) == 0
