@@ -1,5 +1,3 @@
-from itertools import chain
-
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db.models import Q
@@ -37,19 +35,21 @@ class PermissionBackend(ModelBackend):
         return user_obj._perm_cache
 
 
-def load_all_permissions(users):
-    """What PermissionBackend.get_all_permissions loads for each of `users`, kept where it keeps it,
-    in three queries however many users there are (the open WebSockets of a process, at each event)."""
-    pending = {user.pk: user for user in users if user.is_active and not hasattr(user, "_perm_cache")}
-    if any(user.is_superuser for user in pending.values()):
-        every_codename = codenames(Permission.objects.all())
-    ordinary = [pk for pk, user in pending.items() if not user.is_superuser]
-    for user in pending.values():
-        user._perm_cache = set(every_codename) if user.is_superuser else set()
-    codename_fields = ("content_type__app_label", "codename")
-    granted = chain(
-        Permission.objects.filter(user__in=ordinary).values_list("user", *codename_fields),
-        Permission.objects.filter(group__user__in=ordinary).values_list("group__user", *codename_fields),
-    )
-    for user_id, app_label, codename in granted:
-        pending[user_id]._perm_cache.add(f"{app_label}.{codename}")
+def load_codenames(users):
+    """Load the codenames of many users at once, as get_all_permissions would one by one (it then
+    finds them on each user): one query for those of the active users that are not superusers,
+    one more for every codename when some are superusers."""
+    pending = [user for user in users if user.is_active and not hasattr(user, "_perm_cache")]
+    every_codename = codenames(Permission.objects.all()) if any(user.is_superuser for user in pending) else set()
+    ordinary = [user.pk for user in pending if not user.is_superuser]
+    held = {}
+    if ordinary:
+        fields = ("content_type__app_label", "codename")
+        # No ORDER BY (Permission's Meta has one): a UNION takes none in its parts.
+        permissions = Permission.objects.order_by()
+        direct = permissions.filter(user__in=ordinary).values_list("user__id", *fields)
+        through_roles = permissions.filter(group__user__in=ordinary).values_list("group__user__id", *fields)
+        for user_id, app_label, codename in direct.union(through_roles):
+            held.setdefault(user_id, set()).add(f"{app_label}.{codename}")
+    for user in pending:
+        user._perm_cache = every_codename if user.is_superuser else held.get(user.pk, set())

@@ -11,18 +11,20 @@ from schema.accounts.queries import AccountQueries
 from schema.accounts.recovery import RecoveryMutations
 from schema.accounts.totp import TotpMutations
 from schema.audit.queries import AuditQueries
+from schema.budget.queries import BudgetQueries
 from schema.codenames import InheritedFieldCodenames
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
 from schema.operation_metrics import OperationMetrics
+from schema.persisted import PersistedQueryRegistration
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
 from schema.tasks.subscriptions import TaskSubscriptions
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries):
+class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, BudgetQueries):
     pass
 
 
@@ -62,7 +64,9 @@ def build_schema(tracing, tracer_provider=None):
         mutation=Mutation,
         subscription=Subscription,
         execution_context_class=PlainFieldShortcut,
-        extensions=[*observers, ContractErrors, InheritedFieldCodenames, DocumentLimits],
+        # DocumentLimits charges the budget as execution starts: after InheritedFieldCodenames, whose
+        # refusal must spend nothing.
+        extensions=[*observers, ContractErrors, InheritedFieldCodenames, DocumentLimits, PersistedQueryRegistration],
     )
 
 

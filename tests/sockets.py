@@ -52,10 +52,11 @@ class Verbs:
         await self.send({"type": "connection_init", **({} if payload is None else {"payload": payload})})
         return await self.receive()
 
-    async def subscribe(self, query=TASK_EVENTS, id="1", variables=None, operation_name=None):
-        """Subscribe; once the server has handled it (it answers a ping sent after it), the
-        messages it sent meanwhile (an `error`, say)."""
-        payload = {"query": query, "variables": variables or {}, "operationName": operation_name}
+    async def subscribe(self, query=TASK_EVENTS, id="1", variables=None, operation_name=None, payload=None):
+        """Subscribe (with `payload` as it is, when given); once the server has handled it (it
+        answers a ping sent after it), the messages it sent meanwhile (an `error`, say)."""
+        if payload is None:
+            payload = {"query": query, "variables": variables or {}, "operationName": operation_name}
         await self.send({"type": "subscribe", "id": id, "payload": payload})
         await self.send({"type": "ping"})
         answers = []

@@ -226,6 +226,12 @@ def test_every_documented_operation_runs_as_documented(transactional_db):
     assert [edge["node"]["title"] for edge in relay_page["edges"]] == ["first"]
     assert relay_page["pageInfo"]["hasNextPage"] is False
 
+    # docs/security.md: the budget, asked without spending from it, then with.
+    before = docs.data(dana, "RateLimit", dryRun=True)["rateLimit"]
+    after = docs.data(dana, "RateLimit")["rateLimit"]
+    assert (before["cost"], after["cost"], after["used"]) == (1, 1, before["used"] + 1)
+    assert after["used"] + after["remaining"] == after["limit"] == 5000
+
     # docs/subscriptions.md: Dana hears her own change, once it commits.
     def add_task():
         docs.data(dana, "AddTask", input={"title": "heard live"})

@@ -31,6 +31,8 @@ PUBLIC_FIELDS = {
     "Mutation.requestPasswordReset",
     "Mutation.resetPassword",
     "Mutation.verifyEmail",
+    # The budget of whoever asks: a refused credential's client address (tests/test_budget.py).
+    "Query.rateLimit",
 }
 SAMPLE_SCALARS = {"ID": to_global_id("Task", 1), "String": "x", "Int": 1, "Boolean": False, "DateTime": "2099-01-01T00:00:00Z"}
 

@@ -9,6 +9,11 @@ closed by the server with 4403 token_expired, reconnects after one refresh and g
 Apollo example does the same as a browser keeping its refresh token in the server's cookie,
 with two tabs trading one cookie at once.
 
+Each server loads the manifest of persisted documents the example's build wrote
+(GRAPHQL_TRUSTED_DOCUMENTS), so it must validate against the schema or the server does not start.
+Relay's artifacts hold only the id of their operation, and its network layer sends it as
+`doc_id`: every Relay operation of the smoke run is run by the server from that manifest.
+
 Without an example's node_modules (`make examples` installs them) its test skips, unless
 REQUIRE_EXAMPLES=1, which CI sets after installing them: there a missing install is a failure.
 """
@@ -50,16 +55,31 @@ def run(example, command, **kwargs):
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = UvicornServer(
-        tmp_path_factory.mktemp("examples"),
-        JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_LIFETIME),
-        # The scripts log in ten times within a minute.
-        LOGIN_RATE_LIMIT="60/m",
-    )
-    yield server.start()
-    server.stop()
+MANIFESTS = {
+    "apollo": EXAMPLES / "apollo" / "src" / "gql" / "persisted-documents.json",
+    "relay": EXAMPLES / "relay" / "persisted-queries.json",
+}
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Starts a server with the manifest an example's build wrote (so, after the build)."""
+    servers = []
+
+    def start(example):
+        server = UvicornServer(
+            tmp_path,
+            JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_LIFETIME),
+            # The scripts log in ten times within a minute.
+            LOGIN_RATE_LIMIT="60/m",
+            GRAPHQL_TRUSTED_DOCUMENTS=str(MANIFESTS[example]),
+        )
+        servers.append(server.start())
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def smoke(server, example, script):
@@ -95,8 +115,9 @@ def refresh_tokens_issued(server, username):
         return count
 
 
-def test_the_apollo_example_against_a_live_server(server):
+def test_the_apollo_example_against_a_live_server(serve):
     build("apollo", "build")
+    server = serve("apollo")
     summary = smoke(server, "apollo", "dist/apollo/src/smoke.js")
 
     assert summary["progress"] == [2, 3]
@@ -121,8 +142,9 @@ def test_the_apollo_example_against_a_live_server(server):
     assert_socket_renewed(summary, audit_events(server, summary["names"]["erin"]))
 
 
-def test_the_relay_example_against_a_live_server(server):
+def test_the_relay_example_against_a_live_server(serve):
     build("relay", "build-smoke")
+    server = serve("relay")
     summary = smoke(server, "relay", "dist/smoke.mjs")
 
     assert summary["progress"] == [2, 3]

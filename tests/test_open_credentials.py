@@ -1,16 +1,12 @@
-"""Checking the credentials of many open sockets at once (accounts.open_credentials), and loading
-many users' codenames at once (accounts.backends.load_all_permissions): the same answers as one
-request's checks, in a fixed number of queries."""
+"""Checking the credentials of many open sockets at once (accounts.open_credentials): the same
+answers as one request's checks, in a fixed number of queries."""
 
 from datetime import timedelta
 
-import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from accounts import apikeys
 from accounts.authentication import ANONYMOUS, authenticate
-from accounts.backends import load_all_permissions
 from accounts.models import ApiKey, LoginSession, User
 from accounts.open_credentials import current
 from accounts.request_meta import RequestMeta
@@ -68,25 +64,3 @@ def test_a_session_past_its_cap_has_expired(alice, settings):
     settings.JWT = {**settings.JWT, "SESSION_MAX_LIFETIME": 1}
     later = timezone.now() + timedelta(seconds=2)
     assert current([viewer], now=later)[viewer] == "token_expired"
-
-
-@pytest.mark.parametrize("users", [4, 40])
-def test_many_users_codenames_load_in_three_queries_as_one_users_would(
-    make_user, grant_role, users, django_assert_max_num_queries
-):
-    people = [make_user(f"user{number}") for number in range(users)]
-    grant_role(people[0], "tasks.view_task", "tasks.change_task", role="editors")
-    grant_role(people[1], "tasks.view_task", role="readers")
-    people[1].user_permissions.add(Permission.objects.get(codename="view_user"))
-    people[2].is_superuser = True
-    people[2].save()
-    people[-1].is_active = False
-    people[-1].save()
-
-    fresh = list(User.objects.filter(pk__in=[person.pk for person in people]))
-    with django_assert_max_num_queries(3):
-        load_all_permissions(fresh)
-    for user in fresh:
-        expected = User.objects.get(pk=user.pk).get_all_permissions()
-        with django_assert_max_num_queries(0):
-            assert user.get_all_permissions() == expected, user.username

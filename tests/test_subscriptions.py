@@ -7,6 +7,7 @@ does the same over real sockets, and across processes.
 """
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from accounts import apikeys
 from accounts.models import LoginSession
 from accounts.request_meta import RequestMeta
 from accounts.sessions import start_session
+from project import metrics
 from schema.execution import PlainFieldShortcut
 from schema.relay import to_global_id
 from schema.schema import schema
@@ -249,6 +251,45 @@ def test_queries_and_mutations_over_the_socket_get_an_error_and_run_nothing(alic
 
     run(scenario)
     assert not alice.tasks.exists()
+
+
+@pytest.mark.parametrize(
+    "message", ["[" * 2000 + "]" * 2000, "[]", '"subscribe"', '{"type": "subscribe", "id": "1", "payload": []}']
+)
+def test_a_message_that_is_not_one_of_the_protocol_closes_the_socket(alice, message):
+    """Nested deeper than the decoder follows, or not an object: once, such a message left the
+    socket open and deaf, its handler gone."""
+    credential = bearer(alice)
+
+    async def scenario():
+        async with Socket() as socket:
+            await socket.init(credential)
+            await socket.send_text(message)
+            assert (await socket.closed()).code == 4400
+
+    run(scenario)
+
+
+def test_a_subscription_named_by_a_trusted_documents_id_runs_and_text_is_refused_in_trusted_only_mode(
+    alice, tmp_path
+):
+    manifest = tmp_path / "persisted-queries.json"
+    manifest.write_text(json.dumps({"task-events": TASK_EVENTS}))
+    credential = bearer(alice)
+
+    async def scenario():
+        async with Socket() as socket:
+            await socket.init(credential)
+            assert await socket.subscribe(payload={"documentId": "task-events"}) == []
+            (refused,) = await socket.subscribe(id="2")
+            assert refused["payload"][0]["extensions"] == {"code": "PERSISTED_QUERY_ONLY"}
+            (unknown,) = await socket.subscribe(id="3", payload={"doc_id": "no such id"})
+            assert unknown["payload"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_FOUND"}
+            await orm(services.create_task, alice, "Heard by id")
+            assert event(await socket.receive())["task"]["title"] == "Heard by id"
+
+    with override_settings(GRAPHQL_TRUSTED_DOCUMENTS=[str(manifest)], GRAPHQL_TRUSTED_DOCUMENTS_ONLY=True):
+        run(scenario)
 
 
 @override_settings(GRAPHQL_MAX_BODY_BYTES=2000)
@@ -510,6 +551,32 @@ def test_a_user_holds_at_most_the_allowed_number_of_sockets(alice, bob):
             assert (await again.init(alice_credential))["type"] == "connection_ack"
 
     run(scenario)
+
+
+@override_settings(METRICS_ENABLED=True)
+def test_the_gauges_count_open_sockets_and_running_subscriptions(alice):
+    credential = bearer(alice)
+
+    def gauges():
+        return metrics.OPEN_WEBSOCKETS._value.get(), metrics.ACTIVE_SUBSCRIPTIONS._value.get()
+
+    before = gauges()
+
+    async def scenario():
+        async with Socket() as socket:
+            await socket.init(credential)
+            await socket.subscribe(id="1")
+            await socket.subscribe(id="2")
+            assert gauges() == (before[0] + 1, before[1] + 2)
+            await socket.send({"type": "complete", "id": "1"})
+            for _ in range(100):  # the subscription ends once its task, cancelled, has run on
+                if gauges() != (before[0] + 1, before[1] + 2):
+                    break
+                await asyncio.sleep(0.01)
+            assert gauges() == (before[0] + 1, before[1] + 1)
+
+    run(scenario)
+    assert gauges() == before
 
 
 def test_a_subscriber_too_slow_to_read_its_events_is_disconnected():

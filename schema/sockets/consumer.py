@@ -12,8 +12,10 @@ A frame larger than GRAPHQL_MAX_BODY_BYTES closes the socket with 1009, as a lar
 is refused with 413.
 """
 
+import json
 from datetime import timedelta
 
+from cross_web import HTTPException
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from strawberry.channels import GraphQLWSConsumer
@@ -21,9 +23,11 @@ from strawberry.http.websocket_origin import normalize_origin
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
+from project import metrics
 from schema.schema import schema
 from schema.sockets.context import MESSAGE_TOO_BIG, SocketContext
 from schema.sockets.protocol import GraphQLTransportWS
+from schema.views import decode_request_json
 
 
 class GraphQLSocket(GraphQLWSConsumer):
@@ -62,12 +66,26 @@ class GraphQLSocket(GraphQLWSConsumer):
         return origin is not None and origin in allowed
 
     async def get_context(self, request, response):
+        # Called once the socket is accepted.
+        metrics.adjust(metrics.OPEN_WEBSOCKETS, +1)
         self.context = SocketContext(self)
         return self.context
 
     async def on_ws_connect(self, context):
         await context.authenticate()
         return UNSET  # connection_ack without a payload
+
+    def decode_json(self, data):
+        # A message is checked as an HTTP body is (nesting, text) and must be an object. Strawberry
+        # closes the socket with 4400 for a message that is not JSON; anything else it cannot read
+        # (a RecursionError, a list) would end its handler and leave the socket open and deaf.
+        try:
+            message = decode_request_json(data)
+        except HTTPException as refused:
+            raise json.JSONDecodeError(refused.reason, data, 0) from None
+        if not isinstance(message, dict):
+            raise json.JSONDecodeError("A message of graphql-transport-ws is a JSON object.", data, 0)
+        return message
 
     async def receive(self, text_data=None, bytes_data=None):
         limit = settings.GRAPHQL_MAX_BODY_BYTES
@@ -92,3 +110,4 @@ class GraphQLSocket(GraphQLWSConsumer):
         await super().disconnect(code)
         if self.context is not None:
             self.context.closed()
+            metrics.adjust(metrics.OPEN_WEBSOCKETS, -1)

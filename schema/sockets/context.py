@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.authentication import ANONYMOUS, authenticate
 from accounts.exceptions import TokenRejected
 from accounts.request_meta import RequestMeta
+from project import metrics
 from schema.sockets.hub import hub
 
 # Close codes: graphql-ws's Forbidden, and the WebSocket protocol's (RFC 6455, section 7.4.1).
@@ -123,13 +124,17 @@ class SocketContext:
         async with hub().listening(self, group, decode) as deliveries:
             if self._subscribed is not None and not self._subscribed.done():
                 self._subscribed.set_result(None)
-            while True:
-                delivery = await deliveries.get()
-                viewer = delivery.viewers[self]
-                if isinstance(viewer, str):
-                    await self.refuse(viewer)
-                    return
-                yield delivery.event, viewer
+            metrics.adjust(metrics.ACTIVE_SUBSCRIPTIONS, +1)
+            try:
+                while True:
+                    delivery = await deliveries.get()
+                    viewer = delivery.viewers[self]
+                    if isinstance(viewer, str):
+                        await self.refuse(viewer)
+                        return
+                    yield delivery.event, viewer
+            finally:
+                metrics.adjust(metrics.ACTIVE_SUBSCRIPTIONS, -1)
 
     def _expire_at(self, viewer):
         reason = TokenRejected.API_KEY_INVALID if viewer.api_key else TokenRejected.EXPIRED

@@ -7,7 +7,7 @@ holds one member per process, renewed well before the layer's group expiry), and
 message once for all its listeners: decoded (the task's owner read once, say), with the viewer
 of every listening socket as the database holds them at that moment, users, sessions, keys and
 codenames loaded in a handful of queries for all of them (accounts.open_credentials,
-accounts.backends.load_all_permissions). A socket whose credential is now refused closes.
+accounts.backends.load_codenames). A socket whose credential is now refused closes.
 
 Between events, revocation reaches sockets the same way: every GRAPHQL_WS_RECHECK_SECONDS the
 hub checks the credentials of all its authenticated sockets at once (one query for sessions,
@@ -31,7 +31,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import open_credentials
-from accounts.backends import load_all_permissions
+from accounts.backends import load_codenames
 
 logger = logging.getLogger("schema.sockets")
 
@@ -185,7 +185,7 @@ class Hub:
     @staticmethod
     def _prepare(decode, message, viewers):
         now = open_credentials.current(set(viewers.values()))
-        load_all_permissions({viewer.user for viewer in now.values() if getattr(viewer, "user", None) is not None})
+        load_codenames({viewer.user for viewer in now.values() if getattr(viewer, "user", None) is not None})
         return Delivery(decode(message), {socket: now[viewer] for socket, viewer in viewers.items()})
 
     async def _recheck_credentials(self):

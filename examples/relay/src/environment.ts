@@ -16,7 +16,7 @@ import {
   type Variables,
 } from "relay-runtime";
 import { apiErrors } from "../../common/errors.js";
-import { answerOf, postGraphQL, type GraphQLResponseBody } from "../../common/http.js";
+import { answerOf, postGraphQL, type GraphQLRequest, type GraphQLResponseBody } from "../../common/http.js";
 import { socketAuthentication } from "../../common/live.js";
 import { refreshInBody, TokenSession } from "../../common/session.js";
 import type { environmentRefreshMutation } from "./__generated__/environmentRefreshMutation.graphql";
@@ -31,8 +31,12 @@ const refreshMutation = graphql`
   }
 `;
 
-function requestOf({ text, name }: RequestParameters, variables: Variables) {
-  if (text === null) throw new Error(`${name} is persisted: send its id as documentId instead`);
+// relay-compiler's persistConfig (relay.config.json) gives every operation an id and no text; the
+// server runs it from persisted-queries.json, the manifest the compiler wrote
+// (GRAPHQL_TRUSTED_DOCUMENTS). `doc_id` is Relay's name for it.
+function requestOf({ id, text, name }: RequestParameters, variables: Variables): GraphQLRequest {
+  if (id != null) return { doc_id: id, operationName: name, variables };
+  if (text === null) throw new Error(`${name} has neither an id nor a text`);
   return { query: text, operationName: name, variables };
 }
 
@@ -86,13 +90,17 @@ export function createEnvironment(uri: string, onSignedOut?: (reason: string) =>
     shouldRetry: socketAuth.shouldRetry,
     ...(webSocketImpl ? { webSocketImpl } : {}),
   });
+  // graphql-ws wants a `query` in every subscribe: a persisted operation sends an empty one beside its id.
   const subscribeFn: SubscribeFunction = (params, variables) =>
     Observable.create<GraphQLResponse>((sink) =>
-      sockets.subscribe(requestOf(params, variables), {
-        next: (response) => sink.next(response as GraphQLResponse),
-        error: (error) => sink.error(error instanceof Error ? error : new Error(`socket closed: ${JSON.stringify(error)}`)),
-        complete: () => sink.complete(),
-      }),
+      sockets.subscribe(
+        { query: "", ...requestOf(params, variables), variables },
+        {
+          next: (response) => sink.next(response as GraphQLResponse),
+          error: (error) => sink.error(error instanceof Error ? error : new Error(`socket closed: ${JSON.stringify(error)}`)),
+          complete: () => sink.complete(),
+        },
+      ),
     );
 
   const network = Network.create(fetchFn, subscribeFn);
