@@ -93,17 +93,7 @@ class GraphQLView(StrawberryGraphQLView):
         return self.context
 
     def parse_json(self, data):
-        try:
-            value = json.loads(data)
-        except RecursionError:
-            # Deeper than the decoder follows, so far deeper than the limit below.
-            raise HTTPException(400, TOO_DEEP) from None
-        except ValueError:
-            # Not JSON, or not UTF-8.
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
-        if not isinstance(value, (dict, list)):
-            raise HTTPException(400, "The request must be a JSON object.")
-        _check_depth_and_text(value)
+        value = decode_request_json(data)
         # A POST body's object, where the ids of persisted documents are read (parse_http_body).
         self.decoded_json = value
         return value
@@ -152,6 +142,23 @@ def _declared_length(request):
 MAX_JSON_DEPTH = 64
 TOO_DEEP = f"The request JSON is nested deeper than {MAX_JSON_DEPTH} levels."
 LONE_SURROGATE = "The request holds a lone surrogate escape, which is not text."
+
+
+def decode_request_json(data):
+    """The JSON object (or list) of a request body or a WebSocket message; HTTPException(400) when
+    it is not JSON, not an object or a list, nested deeper than MAX_JSON_DEPTH or not text."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        # Deeper than the decoder follows, so far deeper than the limit below.
+        raise HTTPException(400, TOO_DEEP) from None
+    except ValueError:
+        # Not JSON, or not UTF-8.
+        raise HTTPException(400, "Unable to parse request body as JSON") from None
+    if not isinstance(value, (dict, list)):
+        raise HTTPException(400, "The request must be a JSON object.")
+    _check_depth_and_text(value)
+    return value
 
 
 def _check_depth_and_text(value):
