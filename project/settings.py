@@ -1,5 +1,6 @@
 """Settings, read from the environment (every variable is listed in the README)."""
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -157,6 +158,24 @@ else:
         },
     }
 
+# Live updates (API.md section 12, docs/subscriptions.md): task events reach the subscribers of
+# every process through Redis when there is one, else those of this process only. Processes that
+# share a database share its events; a Redis shared by several deployments keeps them apart.
+def channel_layer_prefix(database):
+    identity = "|".join(str(database.get(key) or "") for key in ("ENGINE", "NAME", "HOST", "PORT"))
+    return "asgi:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": channel_layer_prefix(DATABASES["default"])},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.PermissionBackend"]
 
@@ -257,6 +276,23 @@ GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
 GRAPHQL_MAX_NODES = env_int("GRAPHQL_MAX_NODES", 10_000)
 # About the bytes of JSON one answer may hold (schema.execution counts them as leaves complete).
 GRAPHQL_MAX_RESPONSE_BYTES = env_int("GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000)
+
+# The WebSocket of subscriptions (API.md section 12): subscriptions one socket may hold, seconds a
+# socket may take to send connection_init, sockets one user may hold open in one server process,
+# and how often each process rechecks the credentials of all its open sockets (one query each time).
+GRAPHQL_WS_MAX_SUBSCRIPTIONS = env_int("GRAPHQL_WS_MAX_SUBSCRIPTIONS", 20)
+GRAPHQL_WS_CONNECTION_INIT_TIMEOUT = env_int("GRAPHQL_WS_CONNECTION_INIT_TIMEOUT", 10)
+GRAPHQL_WS_MAX_SOCKETS_PER_USER = env_int("GRAPHQL_WS_MAX_SOCKETS_PER_USER", 10)
+GRAPHQL_WS_RECHECK_SECONDS = env_int("GRAPHQL_WS_RECHECK_SECONDS", 2)
+if min(GRAPHQL_WS_MAX_SUBSCRIPTIONS, GRAPHQL_WS_CONNECTION_INIT_TIMEOUT, GRAPHQL_WS_MAX_SOCKETS_PER_USER) < 1:
+    raise ImproperlyConfigured(
+        "GRAPHQL_WS_MAX_SUBSCRIPTIONS, GRAPHQL_WS_CONNECTION_INIT_TIMEOUT and GRAPHQL_WS_MAX_SOCKETS_PER_USER "
+        "must be at least 1."
+    )
+if not 1 <= GRAPHQL_WS_RECHECK_SECONDS <= 4:
+    raise ImproperlyConfigured(
+        "GRAPHQL_WS_RECHECK_SECONDS must be between 1 and 4: a revoked credential's socket must close within 5 seconds."
+    )
 
 # Persisted documents (API.md section 13): manifest files of trusted documents, read and validated
 # at start (schema.manifests); whether only those run; how many documents Apollo's automatic

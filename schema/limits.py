@@ -38,6 +38,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
 from schema.budget.charge import charge
 from schema.errors import GRAPHQL_VALIDATION_FAILED
@@ -243,7 +244,9 @@ class DocumentLimits(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         # Refused by an earlier check (the operator's codenames), or variables that do not fit:
-        # nothing runs, nothing is spent.
-        if self.execution_context.result is None and self.count is not None:
-            charge(self.execution_context, self.count)
+        # nothing runs, nothing is spent. A subscription spends nothing (docs/subscriptions.md):
+        # its events are the server's to send, each within the node limit and the response budget.
+        context = self.execution_context
+        if context.result is None and self.count is not None and context.operation_type != OperationType.SUBSCRIPTION:
+            charge(context, self.count)
         yield

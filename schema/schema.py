@@ -20,6 +20,7 @@ from schema.operation_metrics import OperationMetrics
 from schema.persisted import PersistedQueryRegistration
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
+from schema.tasks.subscriptions import TaskSubscriptions
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -29,6 +30,11 @@ class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, BudgetQuer
 
 @strawberry.type(description="Everything a client can change.")
 class Mutation(AccountMutations, RecoveryMutations, TotpMutations, ApiKeyMutations, TaskMutations):
+    pass
+
+
+@strawberry.type(description="Live updates, over the WebSocket at /graphql/ (graphql-transport-ws).")
+class Subscription(TaskSubscriptions):
     pass
 
 
@@ -56,6 +62,7 @@ def build_schema(tracing, tracer_provider=None):
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         execution_context_class=PlainFieldShortcut,
         # DocumentLimits charges the budget as execution starts: after InheritedFieldCodenames, whose
         # refusal must spend nothing.

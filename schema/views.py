@@ -95,17 +95,7 @@ class GraphQLView(StrawberryGraphQLView):
         return self.context
 
     def parse_json(self, data):
-        try:
-            value = json.loads(data)
-        except RecursionError:
-            # Deeper than the decoder follows, so far deeper than the limit below.
-            raise BadRequest(TOO_DEEP) from None
-        except ValueError:
-            # Not JSON, or not UTF-8.
-            raise BadRequest("Unable to parse request body as JSON") from None
-        if not isinstance(value, (dict, list)):
-            raise BadRequest("The request must be a JSON object.")
-        _check_depth_and_text(value)
+        value = decode_request_json(data)
         # A POST body's object, where the ids of persisted documents are read (parse_http_body).
         self.decoded_json = value
         return value
@@ -154,6 +144,23 @@ def _declared_length(request):
 MAX_JSON_DEPTH = 64
 TOO_DEEP = f"The request JSON is nested deeper than {MAX_JSON_DEPTH} levels."
 LONE_SURROGATE = "The request holds a lone surrogate escape, which is not text."
+
+
+def decode_request_json(data):
+    """The JSON object (or list) of a request body or a WebSocket message; BadRequest (HTTP 400) when
+    it is not JSON, not an object or a list, nested deeper than MAX_JSON_DEPTH or not text."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        # Deeper than the decoder follows, so far deeper than the limit below.
+        raise BadRequest(TOO_DEEP) from None
+    except ValueError:
+        # Not JSON, or not UTF-8.
+        raise BadRequest("Unable to parse request body as JSON") from None
+    if not isinstance(value, (dict, list)):
+        raise BadRequest("The request must be a JSON object.")
+    _check_depth_and_text(value)
+    return value
 
 
 def _check_depth_and_text(value):
