@@ -1,10 +1,26 @@
 """Relay: opaque global ids, the `node` lookup, and cursor pagination shared by every list.
 
+Nodes
+-----
+A Node type subclasses ModelNode, names its model and defines its own lookup::
+
+    @strawberry.type(description="A to-do item; it belongs to one user.")
+    class Task(ModelNode):
+        model = models.Task
+        pk: relay.NodeID[int]
+        _id: relay.GlobalID = global_id_field("Task")
+
+        @classmethod
+        def load(cls, viewer_user, pk):
+            ...
+
+`node(id:)` asks the type its id names (load_node).
+
 Connections
 -----------
 Declare the edge and connection types of a node type once::
 
-    TaskConnection = connection_type(TaskType, name="Task", noun="task")
+    TaskConnection = connection_type(Task, noun="task")
 
 This makes the GraphQL types `TaskEdge { cursor node }` and
 `TaskConnection { edges pageInfo totalCount }`. A resolver returns a page of any queryset::
@@ -46,14 +62,6 @@ from strawberry.types.field import StrawberryField
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.batching import group
 from schema.permissions import inherit_visibility, lists_objects_of
-
-_node_loaders = {}
-
-
-def register_node(type_name, loader):
-    """`loader(viewer_user, node_id)` returns the object or raises NotFound when hidden."""
-    _node_loaders[type_name] = loader
-
 
 def to_global_id(type_name, pk):
     return relay.to_base64(type_name, pk)
@@ -116,12 +124,34 @@ def node_type_name(value):
     return parse_global_id(value)[0]
 
 
-def load_node(viewer_user, value):
+class ModelNode(relay.Node):
+    """A Node type backed by a Django model, with its own node lookup.
+
+    A subclass names its `model` (objects of it are of this type: is_type_of) and defines
+    `load(viewer_user, pk)`, which returns the object or raises NotFound when the viewer may not
+    see it; `node(id:)` asks the type the id names. A subclass without both is refused as it is
+    declared, so no Node type can be left answering NOT_FOUND for want of a lookup.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in ("model", "load") if name not in vars(cls)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must define {' and '.join(missing)}: see schema.relay.ModelNode")
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, (cls.model, cls))
+
+
+def load_node(info, viewer_user, value):
+    """The object a global id names, looked up by its type's own `load`; NOT_FOUND for an id of no such type."""
     type_name, _ = parse_global_id(value)
-    loader = _node_loaders.get(type_name)
-    if loader is None:
+    definition = info.schema.get_type_by_name(type_name)
+    node_type = getattr(definition, "origin", None)
+    if not (isinstance(node_type, type) and issubclass(node_type, ModelNode)):
         raise NotFound()
-    return loader(viewer_user, parse_pk(value, type_name))
+    return node_type.load(viewer_user, parse_pk(value, type_name))
 
 
 First = Annotated[int | None, strawberry.argument(description="Return at most this many items from the start.")]
@@ -312,8 +342,10 @@ def pages_of(queryset, ordering, partition, parents, *, first=None, after=None, 
     return pages
 
 
-def connection_type(node_type, name, noun):
-    """The `<name>Connection` type (with its `<name>Edge`) for pages of `node_type`."""
+def connection_type(node_type, noun):
+    """The `<name>Connection` type (with its `<name>Edge`) for pages of `node_type`, whose
+    GraphQL name is `name`; `noun` is what the descriptions call one of its objects."""
+    name = node_type.__strawberry_definition__.name
 
     @lists_objects_of(node_type)
     @inherit_visibility

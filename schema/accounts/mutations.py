@@ -6,7 +6,7 @@ from accounts import passwords, registration, sessions
 from accounts.codenames import CHANGE_USER
 from accounts.roles import set_roles
 from schema.accounts import refresh_cookie
-from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, UserType
+from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, User
 from schema.permissions import AllowAny, HasCodenames, IsTokenLogin, authenticated_user, protected_mutation
 from schema.relay import parse_pk, to_global_id
 
@@ -156,5 +156,5 @@ class AccountMutations:
         info: strawberry.Info,
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
         roles: Annotated[list[str], strawberry.argument(description="Names of the roles the user will have.")],
-    ) -> UserType:
+    ) -> User:
         return set_roles(authenticated_user(info), parse_pk(user_id, "User", "userId"), roles)

@@ -3,10 +3,9 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from accounts.exceptions import NotFound
 from accounts.codenames import VIEW_USER
 from accounts.selectors import matching_users, visible_users
-from schema.accounts.types import UserConnection, UserType
+from schema.accounts.types import User, UserConnection
 from schema.codenames import check_type_codenames, reading_verdict
 from schema.permissions import HasCodenames, IsAuthenticated, IsStaff, authenticated_user, protected_field
 from schema.relay import (
@@ -16,24 +15,13 @@ from schema.relay import (
     Last,
     load_node,
     node_type_name,
-    register_node,
 )
-
-
-def load_user_node(viewer_user, pk):
-    user = visible_users(viewer_user).filter(pk=pk).first()
-    if user is None:
-        raise NotFound()
-    return user
-
-
-register_node("User", load_user_node)
 
 
 @strawberry.type
 class AccountQueries:
     @protected_field(IsAuthenticated(), description="The viewer: the user the credentials belong to.")
-    def me(self, info: strawberry.Info) -> UserType:
+    def me(self, info: strawberry.Info) -> User:
         return authenticated_user(info)
 
     @protected_field(
@@ -46,7 +34,7 @@ class AccountQueries:
     ) -> relay.Node | None:
         # Before the lookup, so that an object the viewer may not see answers as a missing one does.
         check_type_codenames(info, node_type_name(id))
-        return load_node(authenticated_user(info), id)
+        return load_node(info, authenticated_user(info), id)
 
     @protected_field(
         IsStaff() | HasCodenames(VIEW_USER),

@@ -5,10 +5,11 @@ from strawberry import relay
 
 from django.db.models import prefetch_related_objects
 
+from accounts import models
 from accounts.backends import load_codenames
-from accounts.exceptions import ValidationFailed
-from accounts.models import User
 from accounts.codenames import VIEW_USER
+from accounts.exceptions import NotFound, ValidationFailed
+from accounts.selectors import visible_users
 from schema.batching import batch_of
 from schema.permissions import (
     HasCodenames,
@@ -20,18 +21,19 @@ from schema.permissions import (
     protected_field,
     viewer_is_payload_user,
 )
-from schema.relay import After, Before, First, Last, connection_type, global_id_field
+from schema.relay import After, Before, First, Last, ModelNode, connection_type, global_id_field
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_listing
-from tasks.models import Task
 from tasks.codenames import VIEW_TASK
+from tasks import models as tasks_models
 from tasks.selectors import SEES_ALL_TASKS, can_see_all_tasks, visible_tasks
 
 SELF_OR_STAFF = IsSelf() | IsStaff()
 
 
 @inherit_visibility
-@strawberry.type(name="User", description="A person with an account.")
-class UserType(relay.Node):
+@strawberry.type(description="A person with an account.")
+class User(ModelNode):
+    model = models.User
     pk: relay.NodeID[int]
     _id: relay.GlobalID = global_id_field("User")
     username: str = strawberry.field(description="Unique login name.")
@@ -58,7 +60,7 @@ class UserType(relay.Node):
     # (schema.batching), so a page of users costs one query per field, not one per user.
 
     @protected_field(SELF_OR_STAFF, description="Names of the user's roles; visible to the user themself and staff.")
-    def roles(self, root: strawberry.Parent[User]) -> list[str] | None:
+    def roles(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("groups", lambda users: prefetch_related_objects(users, "groups"))
         return sorted(group.name for group in root.groups.all())
 
@@ -66,12 +68,12 @@ class UserType(relay.Node):
         SELF_OR_STAFF,
         description='Effective codenames ("app_label.codename"); visible to the user themself and staff.',
     )
-    def permissions(self, root: strawberry.Parent[User]) -> list[str] | None:
+    def permissions(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("codenames", load_codenames)
         return sorted(root.get_all_permissions())
 
     @protected_field(SELF_OR_STAFF, description="Whether two-factor login is on; visible to the user themself and staff.")
-    def totp_enabled(self, root: strawberry.Parent[User]) -> bool | None:
+    def totp_enabled(self, root: strawberry.Parent[models.User]) -> bool | None:
         batch_of(root).load("totp_device", lambda users: prefetch_related_objects(users, "totp_device"))
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
@@ -85,7 +87,7 @@ class UserType(relay.Node):
     def tasks(
         self,
         info: strawberry.Info,
-        root: strawberry.Parent[User],
+        root: strawberry.Parent[models.User],
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -100,7 +102,7 @@ class UserType(relay.Node):
             owners = list(dict.fromkeys(user.pk for user in users))
             # The rule lets only the user themself, or whoever sees all tasks, this far; the
             # pages of the others are loaded with the rest, from what the viewer may see.
-            tasks = Task.objects.all() if owners == [viewer.pk] else visible_tasks(viewer)
+            tasks = tasks_models.Task.objects.all() if owners == [viewer.pk] else visible_tasks(viewer)
             queryset, ordering = task_listing(info, tasks, filter, order_by)
             return TaskConnection.paginate_each(queryset, ordering, "owner", owners, **page)
 
@@ -111,11 +113,14 @@ class UserType(relay.Node):
         return connection
 
     @classmethod
-    def is_type_of(cls, obj, info):
-        return isinstance(obj, (User, cls))
+    def load(cls, viewer_user, pk):
+        user = visible_users(viewer_user).filter(pk=pk).first()
+        if user is None:
+            raise NotFound()
+        return user
 
 
-UserConnection = connection_type(UserType, name="User", noun="user")
+UserConnection = connection_type(User, noun="user")
 
 
 @inherit_visibility
@@ -140,7 +145,7 @@ class TokenPayload:
     )
     access_expires_at: datetime = strawberry.field(description="When the access token expires.")
     refresh_expires_at: datetime = strawberry.field(description="When the refresh token expires.")
-    user: UserType = strawberry.field(description="The logged-in user, who is the viewer within this payload.")
+    user: User = strawberry.field(description="The logged-in user, who is the viewer within this payload.")
 
 
 @inherit_visibility

@@ -5,19 +5,9 @@ import strawberry
 from accounts import audit
 from accounts.codenames import VIEW_AUDIT_EVENT
 from accounts.exceptions import NotFound, ValidationFailed
-from schema.audit.types import AuditEventConnection, AuditEventKind
+from schema.audit.types import AuditEventConnection, AuditEventType
 from schema.permissions import HasCodenames, authenticated_user, protected_field
-from schema.relay import After, Before, First, Last, parse_pk, register_node
-
-
-def load_audit_event_node(viewer_user, pk):
-    event = audit.visible_events(viewer_user).filter(pk=pk).first()
-    if event is None:
-        raise NotFound()
-    return event
-
-
-register_node("AuditEvent", load_audit_event_node)
+from schema.relay import After, Before, First, Last, parse_pk
 
 
 def user_pk_filter(user_id):
@@ -42,7 +32,7 @@ class AuditQueries:
         last: Last = None,
         before: Before = None,
         type: Annotated[
-            AuditEventKind | None, strawberry.argument(description="Only events of this type.")
+            AuditEventType | None, strawberry.argument(description="Only events of this type.")
         ] = None,
         user_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only events about this user (a User id).")

@@ -5,57 +5,56 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from accounts.models import AuditEvent
+from accounts import audit, models
+from accounts.exceptions import NotFound
 from schema.permissions import inherit_visibility
-from schema.relay import connection_type
+from schema.relay import ModelNode, connection_type
 
 if TYPE_CHECKING:
-    from schema.accounts.types import UserType
+    from schema.accounts.types import User
 
 EVENT_DESCRIPTIONS = {
-    AuditEvent.Type.REGISTER: "An account was created.",
-    AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
-    AuditEvent.Type.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
-    AuditEvent.Type.RATE_LIMITED: (
+    models.AuditEvent.Type.REGISTER: "An account was created.",
+    models.AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
+    models.AuditEvent.Type.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
+    models.AuditEvent.Type.RATE_LIMITED: (
         "A rate-limited call came too often, or an operation cost more than its viewer's budget held."
     ),
-    AuditEvent.Type.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
-    AuditEvent.Type.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
-    AuditEvent.Type.TOKEN_REVOKED: "A session was revoked with revokeToken.",
-    AuditEvent.Type.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
-    AuditEvent.Type.PASSWORD_CHANGED: "A password was changed (changePassword, or in the admin).",
-    AuditEvent.Type.TOTP_ENABLED: "A user turned two-factor login on.",
-    AuditEvent.Type.TOTP_DISABLED: "A user turned two-factor login off.",
-    AuditEvent.Type.OTP_FAILURE: "A login gave a wrong or reused one-time code.",
-    AuditEvent.Type.API_KEY_CREATED: "A user created an API key.",
-    AuditEvent.Type.API_KEY_REVOKED: "A user revoked an API key.",
-    AuditEvent.Type.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
-    AuditEvent.Type.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
-    AuditEvent.Type.EMAIL_VERIFIED: "A user followed the link that proves their address.",
-    AuditEvent.Type.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
+    models.AuditEvent.Type.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
+    models.AuditEvent.Type.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
+    models.AuditEvent.Type.TOKEN_REVOKED: "A session was revoked with revokeToken.",
+    models.AuditEvent.Type.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
+    models.AuditEvent.Type.PASSWORD_CHANGED: "A password was changed (changePassword, or in the admin).",
+    models.AuditEvent.Type.TOTP_ENABLED: "A user turned two-factor login on.",
+    models.AuditEvent.Type.TOTP_DISABLED: "A user turned two-factor login off.",
+    models.AuditEvent.Type.OTP_FAILURE: "A login gave a wrong or reused one-time code.",
+    models.AuditEvent.Type.API_KEY_CREATED: "A user created an API key.",
+    models.AuditEvent.Type.API_KEY_REVOKED: "A user revoked an API key.",
+    models.AuditEvent.Type.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
+    models.AuditEvent.Type.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
+    models.AuditEvent.Type.EMAIL_VERIFIED: "A user followed the link that proves their address.",
+    models.AuditEvent.Type.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
 }
 
-AuditEventKind = strawberry.enum(
+AuditEventType = strawberry.enum(
     Enum(
-        "AuditEventKind",
+        "AuditEventType",
         {
-            kind.name: strawberry.enum_value(kind.value, description=EVENT_DESCRIPTIONS[kind])
-            for kind in AuditEvent.Type
+            event_type.name: strawberry.enum_value(event_type.value, description=EVENT_DESCRIPTIONS[event_type])
+            for event_type in models.AuditEvent.Type
         },
     ),
-    name="AuditEventType",
     description="What happened in an audit event.",
 )
 
 
 @inherit_visibility
-@strawberry.type(
-    name="AuditEvent", description="One security-relevant event: who, from where, and whether it succeeded."
-)
-class AuditEventType(relay.Node):
+@strawberry.type(description="One security-relevant event: who, from where, and whether it succeeded.")
+class AuditEvent(ModelNode):
+    model = models.AuditEvent
     pk: relay.NodeID[int]
-    type: AuditEventKind = strawberry.field(description="What happened.")
-    user: Annotated["UserType", strawberry.lazy("schema.accounts.types")] | None = strawberry.field(
+    type: AuditEventType = strawberry.field(description="What happened.")
+    user: Annotated["User", strawberry.lazy("schema.accounts.types")] | None = strawberry.field(
         description="The user it concerns, when known (a failed login of an unknown name has none)."
     )
     username: str | None = strawberry.field(description="The username as given or as it was at the time.")
@@ -69,8 +68,11 @@ class AuditEventType(relay.Node):
     )
 
     @classmethod
-    def is_type_of(cls, obj, info):
-        return isinstance(obj, (AuditEvent, cls))
+    def load(cls, viewer_user, pk):
+        event = audit.visible_events(viewer_user).filter(pk=pk).first()
+        if event is None:
+            raise NotFound()
+        return event
 
 
-AuditEventConnection = connection_type(AuditEventType, name="AuditEvent", noun="audit event")
+AuditEventConnection = connection_type(AuditEvent, noun="audit event")

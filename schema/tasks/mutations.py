@@ -4,7 +4,7 @@ import strawberry
 
 from schema.permissions import HasVerifiedEmail, IsAuthenticated, ObjectRule, authenticated_user, protected_mutation
 from schema.relay import parse_pk, to_global_id
-from schema.tasks.types import DeleteTaskPayload, TaskType
+from schema.tasks.types import DeleteTaskPayload, Task
 from tasks import services
 from tasks.codenames import CHANGE_TASK, DELETE_TASK
 
@@ -39,7 +39,7 @@ class TaskMutations:
     @protected_mutation(IsAuthenticated(), HasVerifiedEmail(), description="Create a task owned by the viewer.")
     def create_task(
         self, info: strawberry.Info, input: Annotated[CreateTaskInput, strawberry.argument(description="The task.")]
-    ) -> TaskType:
+    ) -> Task:
         return services.create_task(
             authenticated_user(info), title=input.title, description=input.description, completed=input.completed
         )
@@ -55,7 +55,7 @@ class TaskMutations:
         info: strawberry.Info,
         id: TaskId,
         input: Annotated[UpdateTaskInput, strawberry.argument(description="The changes.")],
-    ) -> TaskType:
+    ) -> Task:
         changes = {
             name: getattr(input, name) for name in services.EDITABLE_FIELDS if getattr(input, name) is not strawberry.UNSET
         }

@@ -2,21 +2,10 @@ from typing import Annotated
 
 import strawberry
 
-from accounts.exceptions import NotFound
 from schema.permissions import IsAuthenticated, authenticated_user, protected_field
-from schema.relay import After, Before, First, Last, parse_pk, register_node
-from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, TaskType, task_listing
-from tasks.selectors import VISIBLE_TASKS, visible_task, visible_tasks
-
-
-def load_task_node(viewer_user, pk):
-    task = visible_task(viewer_user, pk)
-    if task is None:
-        raise NotFound()
-    return task
-
-
-register_node("Task", load_task_node)
+from schema.relay import After, Before, First, Last, parse_pk
+from schema.tasks.types import FilterArgument, OrderArgument, Task, TaskConnection, task_listing
+from tasks.selectors import VISIBLE_TASKS, visible_tasks
 
 
 @strawberry.type
@@ -28,8 +17,8 @@ class TaskQueries:
     )
     def task(
         self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
-    ) -> TaskType:
-        return load_task_node(authenticated_user(info), parse_pk(id, "Task"))
+    ) -> Task:
+        return Task.load(authenticated_user(info), parse_pk(id, "Task"))
 
     @protected_field(
         IsAuthenticated(),

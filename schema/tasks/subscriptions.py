@@ -5,7 +5,7 @@ import strawberry
 
 from schema.permissions import IsAuthenticated, inherit_visibility, protected_subscription
 from schema.relay import to_global_id
-from schema.tasks.types import TaskType
+from schema.tasks.types import Task
 from tasks import events
 from tasks.selectors import VISIBLE_TASKS, may_see
 
@@ -21,7 +21,7 @@ class TaskEventKind(Enum):
 @strawberry.type(description="A committed change to a task the viewer may see.")
 class TaskEvent:
     kind: TaskEventKind = strawberry.field(description="What happened.")
-    task: TaskType | None = strawberry.field(
+    task: Task | None = strawberry.field(
         description=(
             "The task as the change left it; null when it was deleted. Its fields obey the same rules as in a query."
         )
