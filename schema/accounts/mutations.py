@@ -2,7 +2,7 @@ from typing import Annotated
 
 import strawberry
 
-from accounts import passwords, registration, sessions
+from accounts import login, passwords, registration, sessions
 from accounts.codenames import CHANGE_USER
 from accounts.roles import set_roles
 from schema.accounts import refresh_cookie
@@ -78,7 +78,7 @@ class AccountMutations:
         ] = None,
         cookie: CookieArgument = False,
     ) -> TokenPayload:
-        return token_payload(info, passwords.login(username, password, info.context.meta, otp), bool(cookie))
+        return token_payload(info, login.log_in(username, password, info.context.meta, otp), bool(cookie))
 
     @protected_mutation(
         AllowAny(),
