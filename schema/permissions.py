@@ -25,6 +25,7 @@ import strawberry
 from django.conf import settings
 from strawberry.permission import PermissionExtension
 
+from accounts.authentication import Viewer
 from accounts.exceptions import Forbidden, NotFound, Unauthenticated
 from accounts.staff import is_staff
 
@@ -76,7 +77,7 @@ def refuse(verdict):
 class Access:
     """What a rule judges: who asks, for which object (a field's parent), with which arguments."""
 
-    viewer: object
+    viewer: Viewer
     source: object = None
     arguments: dict = field(default_factory=dict)
 

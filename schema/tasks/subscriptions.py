@@ -3,6 +3,7 @@ from enum import Enum
 
 import strawberry
 
+from accounts.authentication import Viewer
 from schema.permissions import IsAuthenticated, inherit_visibility, protected_subscription
 from schema.relay import to_global_id
 from schema.tasks.types import Task
@@ -28,7 +29,7 @@ class TaskEvent:
     )
     deleted_id: strawberry.ID | None = strawberry.field(description="Global id of the deleted task; only for DELETED.")
     # Whom the event's fields are resolved for (schema.sockets.context, SubscriptionRule).
-    viewer: strawberry.Private[object]
+    viewer: strawberry.Private[Viewer]
 
     @classmethod
     def of(cls, kind, task, viewer):
