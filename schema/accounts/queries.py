@@ -8,14 +8,7 @@ from accounts.selectors import matching_users, visible_users
 from schema.accounts.types import User, UserConnection
 from schema.codenames import check_type_codenames, reading_verdict
 from schema.permissions import HasCodenames, IsAuthenticated, IsStaff, authenticated_user, protected_field
-from schema.relay import (
-    After,
-    Before,
-    First,
-    Last,
-    load_node,
-    node_type_name,
-)
+from schema.relay import Page, load_node, node_type_name, paginated
 
 
 @strawberry.type
@@ -40,13 +33,11 @@ class AccountQueries:
         IsStaff() | HasCodenames(VIEW_USER),
         description="Every user, by username; staff and holders of accounts.view_user.",
     )
+    @paginated
     def users(
         self,
         info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        page: Page,
         search: Annotated[
             str | None, strawberry.argument(description="Text the username or email contains, ignoring case.")
         ] = None,
@@ -57,4 +48,4 @@ class AccountQueries:
         users = matching_users(visible_users(authenticated_user(info)), search, search_fields=readable)
         # Joined: totpEnabled reads it; roles and the rest load for the whole page (schema.batching).
         users = users.select_related("totp_device")
-        return UserConnection.paginate(users, ordering, first=first, after=after, last=last, before=before)
+        return UserConnection.paginate(users, ordering, page)

@@ -21,7 +21,7 @@ from schema.permissions import (
     protected_field,
     viewer_is_payload_user,
 )
-from schema.relay import After, Before, First, Last, ModelNode, connection_type, global_id_field
+from schema.relay import ModelNode, Page, connection_type, global_id_field, paginated
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_listing
 from tasks.codenames import VIEW_TASK
 from tasks import models as tasks_models
@@ -84,19 +84,16 @@ class User(ModelNode):
             "The user's tasks; visible to the user themself, staff and holders of tasks.view_task or tasks.change_task."
         ),
     )
+    @paginated
     def tasks(
         self,
         info: strawberry.Info,
         root: strawberry.Parent[models.User],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        page: Page,
         filter: FilterArgument = None,
         order_by: OrderArgument = None,
     ) -> TaskConnection | None:
         viewer = authenticated_user(info)
-        page = {"first": first, "after": after, "last": last, "before": before}
 
         def pages_of_each(users):
             owners = list(dict.fromkeys(user.pk for user in users))
@@ -104,7 +101,7 @@ class User(ModelNode):
             # pages of the others are loaded with the rest, from what the viewer may see.
             tasks = tasks_models.Task.objects.all() if owners == [viewer.pk] else visible_tasks(viewer)
             queryset, ordering = task_listing(info, tasks, filter, order_by)
-            return TaskConnection.paginate_each(queryset, ordering, "owner", owners, **page)
+            return TaskConnection.paginate_each(queryset, ordering, "owner", owners, page)
 
         arguments = ("tasks", viewer.pk, repr(page), repr(filter), repr(order_by))
         connection = batch_of(root).load(arguments, pages_of_each)[root.pk]

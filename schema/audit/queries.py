@@ -7,7 +7,7 @@ from accounts.codenames import VIEW_AUDIT_EVENT
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.audit.types import AuditEventConnection, AuditEventType
 from schema.permissions import HasCodenames, authenticated_user, protected_field
-from schema.relay import After, Before, First, Last, parse_pk
+from schema.relay import Page, paginated, parse_pk
 
 
 def user_pk_filter(user_id):
@@ -24,13 +24,11 @@ class AuditQueries:
         HasCodenames(VIEW_AUDIT_EVENT),
         description="The audit log, newest first; needs accounts.view_auditevent.",
     )
+    @paginated
     def audit_events(
         self,
         info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        page: Page,
         type: Annotated[
             AuditEventType | None, strawberry.argument(description="Only events of this type.")
         ] = None,
@@ -43,6 +41,4 @@ class AuditQueries:
             event_type=type.value if type is not None else None,
             user_id=user_pk_filter(user_id) if user_id is not None else None,
         )
-        return AuditEventConnection.paginate(
-            events, ("-created_at",), first=first, after=after, last=last, before=before
-        )
+        return AuditEventConnection.paginate(events, ("-created_at",), page)

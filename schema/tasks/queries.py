@@ -3,7 +3,7 @@ from typing import Annotated
 import strawberry
 
 from schema.permissions import IsAuthenticated, authenticated_user, protected_field
-from schema.relay import After, Before, First, Last, parse_pk
+from schema.relay import Page, paginated, parse_pk
 from schema.tasks.types import FilterArgument, OrderArgument, Task, TaskConnection, task_listing
 from tasks.selectors import VISIBLE_TASKS, visible_tasks
 
@@ -27,15 +27,13 @@ class TaskQueries:
             "The tasks the viewer may see: their own; staff and holders of tasks.view_task or tasks.change_task see all."
         ),
     )
+    @paginated
     def tasks(
         self,
         info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        page: Page,
         filter: FilterArgument = None,
         order_by: OrderArgument = None,
     ) -> TaskConnection:
         tasks, ordering = task_listing(info, visible_tasks(authenticated_user(info)), filter, order_by)
-        return TaskConnection.paginate(tasks, ordering, first=first, after=after, last=last, before=before)
+        return TaskConnection.paginate(tasks, ordering, page)
