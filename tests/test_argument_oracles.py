@@ -10,7 +10,7 @@ from accounts.codenames import CHANGE_USER, VIEW_USER
 from schema.relay import to_global_id
 from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import only_error
+from tests.graphql_util import only_error
 
 TASKS = """
 query($filter: TaskFilter, $orderBy: TaskOrder, $after: String, $before: String, $first: Int, $last: Int) {

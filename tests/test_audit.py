@@ -14,7 +14,7 @@ from accounts.codenames import VIEW_AUDIT_EVENT, VIEW_USER
 from accounts.models import AuditEvent
 from accounts.request_meta import RequestMeta
 from schema.relay import to_global_id
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 from tests.mail_util import delivered, run_mail_queue, token_in
 
 Type = AuditEvent.Type

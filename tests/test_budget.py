@@ -15,7 +15,7 @@ from schema.budget.charge import points
 from schema.node_count import Count
 from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import GraphQLClient, error_codes, only_error
+from tests.graphql_util import GraphQLClient, error_codes, only_error
 
 RATE_LIMIT = "{ rateLimit { limit cost remaining used resetAt nodeCount } }"
 START = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)

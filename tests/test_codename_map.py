@@ -10,7 +10,7 @@ from accounts.models import LoginSession, RefreshToken
 from schema.relay import to_global_id
 from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, only_error
 from tests.test_settings import PRODUCTION_ENV, run_manage
 
 

@@ -21,7 +21,7 @@ from accounts.codenames import CHANGE_USER
 from accounts.models import User
 from schema.schema import schema
 from tasks.codenames import CHANGE_TASK
-from tests.conftest import PASSWORD, GraphQLClient
+from tests.graphql_util import PASSWORD, GraphQLClient
 from tests.mail_util import delivered, run_mail_queue, token_in
 from tests.sockets import Socket
 

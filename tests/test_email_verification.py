@@ -10,7 +10,7 @@ from django.test import override_settings
 from accounts.codenames import VIEW_USER
 from accounts.models import AuditEvent, User
 from schema.relay import to_global_id
-from tests.conftest import PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, error_codes, only_error
 from tests.mail_util import delivered, queued_jobs, run_mail_queue, token_in
 
 REGISTER = "mutation Register($input: RegisterInput!) { register(input: $input) { id } }"

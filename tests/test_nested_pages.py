@@ -11,7 +11,7 @@ from django.test import override_settings
 from accounts.codenames import VIEW_USER
 from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import error_codes
+from tests.graphql_util import error_codes
 
 PAGE = """
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter, $order: TaskOrder) {

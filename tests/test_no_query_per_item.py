@@ -22,7 +22,7 @@ from accounts.models import ApiKey, AuditEvent, TotpDevice
 from schema.schema import schema
 from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import data_queries
+from tests.graphql_util import data_queries
 
 ITEMS = 50
 ROOT_LISTS = ("tasks", "users", "auditEvents", "apiKeys")

@@ -1,6 +1,6 @@
 """SQL per request does not grow with the page size, and the viewer's codenames load once.
 
-Queries are those of the data (tests.conftest.data_queries): every operation also spends from
+Queries are those of the data (tests.graphql_util.data_queries): every operation also spends from
 its viewer's budget in the rate-limit counters' cache, a table of the database without Redis.
 """
 
@@ -16,7 +16,7 @@ from accounts.models import User
 from schema.relay import to_global_id
 from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import data_queries
+from tests.graphql_util import data_queries
 
 TASKS = """
 query($first: Int!) {

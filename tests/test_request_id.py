@@ -16,7 +16,7 @@ from accounts.models import AuditEvent
 from accounts.request_meta import RequestMeta
 from project import request_id
 from project.json_logs import JsonFormatter, LogFields
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, only_error
 from tests.live_server import GunicornServer
 
 GENERATED = re.compile(r"[0-9a-f]{32}")

@@ -4,7 +4,7 @@ import pytest
 
 from accounts import login
 from accounts.models import AuditEvent
-from tests.conftest import PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, only_error
 
 NEW_PASSWORD = "another secret passphrase"
 

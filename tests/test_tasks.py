@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from tasks.codenames import CHANGE_TASK, DELETE_TASK, VIEW_TASK
-from tests.conftest import GraphQLClient, error_codes, only_error
+from tests.graphql_util import GraphQLClient, error_codes, only_error
 from schema.relay import to_global_id
 from tasks.models import Task
 

@@ -20,7 +20,7 @@ from project.env import otel_traces_requested
 from schema import views
 from schema.schema import build_schema
 from schema.tracing import OperationTracing
-from tests.conftest import LOGIN, PASSWORD
+from tests.graphql_util import LOGIN, PASSWORD
 
 REFRESH = "mutation Refresh($refresh: String!) { refreshToken(refresh: $refresh) { access refresh } }"
 TASKS = "query Tasks { tasks(first: 5) { totalCount edges { node { id title owner { username } } } } }"

@@ -7,7 +7,7 @@ from accounts.codenames import CHANGE_USER, VIEW_USER
 from schema.relay import to_global_id
 from tasks.codenames import DELETE_TASK, VIEW_TASK
 from tasks.models import Task
-from tests.conftest import GraphQLClient, error_codes, only_error
+from tests.graphql_util import GraphQLClient, error_codes, only_error
 
 USERS = "{ users { totalCount edges { node { username } } } }"
 USER_NODE = "query($id: ID!) { node(id: $id) { ... on User { username email } } }"
