@@ -9,8 +9,8 @@ from django.db import transaction
 
 from accounts.exceptions import Forbidden, NotFound, ValidationFailed
 from accounts.text import is_storable
-from tasks.models import Task
 from tasks.codenames import CHANGE_TASK, DELETE_TASK
+from tasks.models import Task
 from tasks.selectors import visible_task
 
 EDITABLE_FIELDS = ("title", "description", "completed")
