@@ -333,6 +333,11 @@ class FieldRule(PermissionExtension):
         self.rule = rule
         self.shows = shows
 
+    def describe(self):
+        """The rule as the matrix and the field's description say it."""
+        text = self.rule.describe()
+        return f"{text}; answers {self.shows}" if self.shows else text
+
     def verdict(self, viewer, source, info, arguments):
         from schema import codenames  # it reads the schema, which is built from these rules
 
@@ -387,24 +392,28 @@ class SubscriptionRule(FieldRule):
                 yield event
 
 
-def _field_rule(rules, shows, rule_class=FieldRule):
-    return rule_class(rules[0] if len(rules) == 1 else AllOf(*rules), shows)
+def _guarded(rules, shows, description, rule_class=FieldRule):
+    """The field's rule, and its description followed by the rule as the rule says it (as
+    Saleor's permission fields do), so what a client reads in the docs cannot drift from it."""
+    rule = rule_class(rules[0] if len(rules) == 1 else AllOf(*rules), shows)
+    described = f"Rule: {rule.describe()}."
+    return {"extensions": [rule], "description": f"{description} {described}" if description else described}
 
 
-def protected_field(*rules, shows=None, **field_kwargs):
+def protected_field(*rules, shows=None, description=None, **field_kwargs):
     """A query or object field that runs only when every rule allows it."""
-    return strawberry.field(extensions=[_field_rule(rules, shows)], **field_kwargs)
+    return strawberry.field(**_guarded(rules, shows, description), **field_kwargs)
 
 
-def protected_subscription(*rules, shows=None, **field_kwargs):
+def protected_subscription(*rules, shows=None, description=None, **field_kwargs):
     """A subscription that starts only when every rule allows it, and whose every event is
     checked again for its own viewer (SubscriptionRule)."""
-    return strawberry.subscription(extensions=[_field_rule(rules, shows, SubscriptionRule)], **field_kwargs)
+    return strawberry.subscription(**_guarded(rules, shows, description, SubscriptionRule), **field_kwargs)
 
 
-def protected_mutation(*rules, **field_kwargs):
+def protected_mutation(*rules, description=None, **field_kwargs):
     """A mutation that runs only when every rule allows it, and never for a read-only API key."""
-    return strawberry.mutation(extensions=[_field_rule((*rules, NoReadOnlyKey()), None)], **field_kwargs)
+    return strawberry.mutation(**_guarded((*rules, NoReadOnlyKey()), None, description), **field_kwargs)
 
 
 def inherit_visibility(cls):

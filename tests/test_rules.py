@@ -88,3 +88,15 @@ def test_descriptions_read_like_the_rule():
     )
     assert ((IsSelf() | IsStaff()) & HasCodenames("x.y")).describe() == "(the user themself or staff); holds x.y"
     assert (~IsStaff()).describe() == "not (staff)"
+
+
+def test_a_field_describes_its_rule_to_clients():
+    from schema.schema import schema
+
+    email = schema._schema.type_map["User"].fields["email"]
+    assert email.description == "Email address. Rule: the user themself or staff or holds accounts.view_user."
+    update_task = schema._schema.type_map["Mutation"].fields["updateTask"]
+    assert update_task.description.endswith(
+        "Rule: authenticated; a verified email address when REQUIRE_VERIFIED_EMAIL is on; the task's owner or "
+        "holds tasks.change_task (NOT_FOUND to whoever may not see it); not a read-only API key."
+    )

@@ -70,7 +70,7 @@ class ApiKeyMutations:
     @protected_mutation(
         IsTokenLogin(),
         HasVerifiedEmail(),
-        description="Create an API key for the viewer; needs a token login (not another key) and the password.",
+        description="Create an API key for the viewer; needs the password.",
     )
     def create_api_key(
         self,

@@ -31,7 +31,7 @@ class AccountQueries:
 
     @protected_field(
         IsStaff() | HasCodenames(VIEW_USER),
-        description="Every user, by username; staff and holders of accounts.view_user.",
+        description="Every user, by username.",
     )
     @paginated
     def users(

@@ -39,40 +39,37 @@ class User(ModelNode):
     username: str = strawberry.field(description="Unique login name.")
     email: str | None = protected_field(
         SELF_OR_STAFF | HasCodenames(VIEW_USER),
-        description="Email address; visible to the user themself, staff and holders of accounts.view_user.",
+        description="Email address.",
     )
     is_staff: bool = strawberry.field(
         description="The account's staff flag. Staff, and superusers whatever this says, may read what other users own."
     )
     date_joined: datetime = strawberry.field(description="When the account was created.")
     last_login: datetime | None = protected_field(
-        SELF_OR_STAFF, description="When the user last logged in; visible to the user themself and staff."
+        SELF_OR_STAFF, description="When the user last logged in."
     )
     email_verified: bool | None = protected_field(
         SELF_OR_STAFF,
-        description=(
-            "Whether the present address was proved by following a mailed link (verifyEmail); "
-            "visible to the user themself and staff."
-        ),
+        description="Whether the present address was proved by following a mailed link (verifyEmail).",
     )
 
     # These fields load what they read for every user of the list their user came in
     # (schema.batching), so a page of users costs one query per field, not one per user.
 
-    @protected_field(SELF_OR_STAFF, description="Names of the user's roles; visible to the user themself and staff.")
+    @protected_field(SELF_OR_STAFF, description="Names of the user's roles.")
     def roles(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("groups", lambda users: prefetch_related_objects(users, "groups"))
         return sorted(group.name for group in root.groups.all())
 
     @protected_field(
         SELF_OR_STAFF,
-        description='Effective codenames ("app_label.codename"); visible to the user themself and staff.',
+        description='Effective codenames ("app_label.codename").',
     )
     def permissions(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("codenames", load_codenames)
         return sorted(root.get_all_permissions())
 
-    @protected_field(SELF_OR_STAFF, description="Whether two-factor login is on; visible to the user themself and staff.")
+    @protected_field(SELF_OR_STAFF, description="Whether two-factor login is on.")
     def totp_enabled(self, root: strawberry.Parent[models.User]) -> bool | None:
         batch_of(root).load("totp_device", lambda users: prefetch_related_objects(users, "totp_device"))
         device = getattr(root, "totp_device", None)
@@ -80,9 +77,7 @@ class User(ModelNode):
 
     @protected_field(
         IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]),
-        description=(
-            "The user's tasks; visible to the user themself, staff and holders of tasks.view_task or tasks.change_task."
-        ),
+        description="The user's tasks.",
     )
     @paginated
     def tasks(

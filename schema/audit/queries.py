@@ -22,7 +22,7 @@ def user_pk_filter(user_id):
 class AuditQueries:
     @protected_field(
         HasCodenames(VIEW_AUDIT_EVENT),
-        description="The audit log, newest first; needs accounts.view_auditevent.",
+        description="The audit log, newest first.",
     )
     @paginated
     def audit_events(

@@ -48,7 +48,7 @@ class TaskMutations:
         IsAuthenticated(),
         HasVerifiedEmail(),
         ObjectRule(may_change_task, f"the task's owner or holds {CHANGE_TASK} (NOT_FOUND to whoever may not see it)"),
-        description="Change a task: its owner, or a holder of tasks.change_task.",
+        description="Change a task.",
     )
     def update_task(
         self,
@@ -65,7 +65,7 @@ class TaskMutations:
         IsAuthenticated(),
         HasVerifiedEmail(),
         ObjectRule(may_delete_task, f"the task's owner or holds {DELETE_TASK} (NOT_FOUND to whoever may not see it)"),
-        description="Delete a task: its owner, or a holder of tasks.delete_task.",
+        description="Delete a task.",
     )
     def delete_task(self, info: strawberry.Info, id: TaskId) -> DeleteTaskPayload:
         deleted = services.delete_task(authenticated_user(info), parse_pk(id, "Task"))

@@ -13,7 +13,7 @@ class TaskQueries:
     @protected_field(
         IsAuthenticated(),
         shows=VISIBLE_TASKS,
-        description="One task by id: the viewer's own; staff and holders of tasks.view_task or tasks.change_task read any.",
+        description="One task by id.",
     )
     def task(
         self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The task's id.")]
@@ -23,9 +23,7 @@ class TaskQueries:
     @protected_field(
         IsAuthenticated(),
         shows=VISIBLE_TASKS,
-        description=(
-            "The tasks the viewer may see: their own; staff and holders of tasks.view_task or tasks.change_task see all."
-        ),
+        description="The tasks the viewer may see.",
     )
     @paginated
     def tasks(

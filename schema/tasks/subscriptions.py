@@ -44,8 +44,8 @@ class TaskSubscriptions:
         IsAuthenticated(),
         shows=VISIBLE_TASKS,
         description=(
-            "Every change committed to a task the viewer may see at that moment: their own; staff and holders of "
-            "tasks.view_task or tasks.change_task see all. Over the WebSocket at /graphql/ (graphql-transport-ws)."
+            "Every change committed to a task the viewer may see at that moment. "
+            "Over the WebSocket at /graphql/ (graphql-transport-ws)."
         ),
     )
     async def task_events(self, info: strawberry.Info) -> AsyncGenerator[TaskEvent, None]:
