@@ -14,26 +14,26 @@ if TYPE_CHECKING:
     from schema.accounts.types import User
 
 EVENT_DESCRIPTIONS = {
-    models.AuditEvent.Type.REGISTER: "An account was created.",
-    models.AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
-    models.AuditEvent.Type.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
-    models.AuditEvent.Type.RATE_LIMITED: (
+    audit.EventType.REGISTER: "An account was created.",
+    audit.EventType.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
+    audit.EventType.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
+    audit.EventType.RATE_LIMITED: (
         "A rate-limited call came too often, or an operation cost more than its viewer's budget held."
     ),
-    models.AuditEvent.Type.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
-    models.AuditEvent.Type.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
-    models.AuditEvent.Type.TOKEN_REVOKED: "A session was revoked with revokeToken.",
-    models.AuditEvent.Type.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
-    models.AuditEvent.Type.PASSWORD_CHANGED: "A password was changed (changePassword, or in the admin).",
-    models.AuditEvent.Type.TOTP_ENABLED: "A user turned two-factor login on.",
-    models.AuditEvent.Type.TOTP_DISABLED: "A user turned two-factor login off.",
-    models.AuditEvent.Type.OTP_FAILURE: "A login gave a wrong or reused one-time code.",
-    models.AuditEvent.Type.API_KEY_CREATED: "A user created an API key.",
-    models.AuditEvent.Type.API_KEY_REVOKED: "A user revoked an API key.",
-    models.AuditEvent.Type.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
-    models.AuditEvent.Type.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
-    models.AuditEvent.Type.EMAIL_VERIFIED: "A user followed the link that proves their address.",
-    models.AuditEvent.Type.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
+    audit.EventType.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
+    audit.EventType.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
+    audit.EventType.TOKEN_REVOKED: "A session was revoked with revokeToken.",
+    audit.EventType.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
+    audit.EventType.PASSWORD_CHANGED: "A password was changed (changePassword, or in the admin).",
+    audit.EventType.TOTP_ENABLED: "A user turned two-factor login on.",
+    audit.EventType.TOTP_DISABLED: "A user turned two-factor login off.",
+    audit.EventType.OTP_FAILURE: "A login gave a wrong or reused one-time code.",
+    audit.EventType.API_KEY_CREATED: "A user created an API key.",
+    audit.EventType.API_KEY_REVOKED: "A user revoked an API key.",
+    audit.EventType.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
+    audit.EventType.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
+    audit.EventType.EMAIL_VERIFIED: "A user followed the link that proves their address.",
+    audit.EventType.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
 }
 
 AuditEventType = strawberry.enum(
@@ -41,7 +41,7 @@ AuditEventType = strawberry.enum(
         "AuditEventType",
         {
             event_type.name: strawberry.enum_value(event_type.value, description=EVENT_DESCRIPTIONS[event_type])
-            for event_type in models.AuditEvent.Type
+            for event_type in audit.EventType
         },
     ),
     description="What happened in an audit event.",
