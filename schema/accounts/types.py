@@ -37,17 +37,12 @@ class User(ModelNode):
     pk: relay.NodeID[int]
     _id: relay.GlobalID = global_id_field("User")
     username: str = strawberry.field(description="Unique login name.")
-    email: str | None = protected_field(
-        SELF_OR_STAFF | HasCodenames(VIEW_USER),
-        description="Email address.",
-    )
+    email: str | None = protected_field(SELF_OR_STAFF | HasCodenames(VIEW_USER), description="Email address.")
     is_staff: bool = strawberry.field(
         description="The account's staff flag. Staff, and superusers whatever this says, may read what other users own."
     )
     date_joined: datetime = strawberry.field(description="When the account was created.")
-    last_login: datetime | None = protected_field(
-        SELF_OR_STAFF, description="When the user last logged in."
-    )
+    last_login: datetime | None = protected_field(SELF_OR_STAFF, description="When the user last logged in.")
     email_verified: bool | None = protected_field(
         SELF_OR_STAFF,
         description="Whether the present address was proved by following a mailed link (verifyEmail).",
@@ -61,10 +56,7 @@ class User(ModelNode):
         batch_of(root).load("groups", lambda users: prefetch_related_objects(users, "groups"))
         return sorted(group.name for group in root.groups.all())
 
-    @protected_field(
-        SELF_OR_STAFF,
-        description='Effective codenames ("app_label.codename").',
-    )
+    @protected_field(SELF_OR_STAFF, description='Effective codenames ("app_label.codename").')
     def permissions(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("codenames", load_codenames)
         return sorted(root.get_all_permissions())
@@ -76,8 +68,7 @@ class User(ModelNode):
         return device is not None and device.is_confirmed
 
     @protected_field(
-        IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]),
-        description="The user's tasks.",
+        IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]), description="The user's tasks."
     )
     @paginated
     def tasks(
