@@ -1,11 +1,13 @@
 """schema.relay's keyset pages below HTTP: page_of and pages_of over a queryset, with a Page."""
 
+import inspect
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.exceptions import ValidationFailed
-from schema.relay import Page, page_of, pages_of
+from schema.relay import Page, page_of, pages_of, paginated
 from tasks.models import Task
 
 TITLES = ["b", "a", "c", "a", "b", "a"]  # ties, broken by the primary key
@@ -89,3 +91,13 @@ def test_pages_of_gives_each_parent_its_own_page_in_one_query(alice, bob, tasks)
     assert len(captured) == 1
     assert pks(pages[alice.pk][1]) == expected_order(tasks)[:2] and pages[alice.pk][2].has_next_page
     assert pks(pages[bob.pk][1]) == [bobs[2].pk, bobs[1].pk]
+
+
+def test_a_paginated_resolver_shows_the_four_arguments_and_receives_one_page():
+    @paginated
+    def resolver(self, info, page: Page, search: str | None = None):
+        return page, search
+
+    assert list(inspect.signature(resolver).parameters) == ["self", "info", "first", "after", "last", "before", "search"]
+    assert resolver(None, None, first=2, after="x", search="s") == (Page(first=2, after="x"), "s")
+    assert resolver(None, None) == (Page(), None)
