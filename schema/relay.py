@@ -438,4 +438,7 @@ def connection_type(node_type, noun):
                 for parent, read in pages_of(queryset, ordering, partition, parents, page).items()
             }
 
+    # Named in Python as in the schema (reprs, tracebacks), though made here.
+    Edge.__name__ = Edge.__qualname__ = f"{name}Edge"
+    Connection.__name__ = Connection.__qualname__ = f"{name}Connection"
     return Connection
