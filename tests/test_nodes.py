@@ -8,6 +8,7 @@ from strawberry import relay
 from schema.relay import ModelNode
 from schema.schema import schema
 from tasks import models
+from tests.graphql_util import error_codes
 
 
 def node_types():
@@ -39,3 +40,11 @@ def test_a_node_type_without_a_lookup_cannot_be_declared():
             @classmethod
             def load(cls, viewer_user, pk):
                 return None
+
+
+@pytest.mark.parametrize("type_name", ["Query", "PageInfo", "DateTime", "AuditEventType", "Nothing"])
+def test_an_id_of_a_type_that_is_no_node_is_not_found(alice, client_for, type_name):
+    result = client_for(alice).execute(
+        "query ($id: ID!) { node(id: $id) { id } }", {"id": relay.to_base64(type_name, alice.pk)}
+    )
+    assert error_codes(result) == ["NOT_FOUND"]
