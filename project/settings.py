@@ -321,5 +321,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The queue's worker says "starting" and "no more jobs" on every poll; outbox.worker says it once.
         "django_tasks_db": {"level": "WARNING"},
+        # Authlib logs the PKCE verifier of each OpenID Connect sign-in at DEBUG (accounts/oidc.py).
+        "authlib": {"level": "INFO"},
     },
 }

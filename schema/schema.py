@@ -5,6 +5,7 @@ from django.conf import settings
 
 from schema.accounts.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.accounts.mutations import AccountMutations
+from schema.accounts.oidc import OidcMutations, OidcQueries
 from schema.accounts.queries import AccountQueries
 from schema.accounts.recovery import RecoveryMutations
 from schema.accounts.totp import TotpMutations
@@ -18,12 +19,12 @@ from schema.tasks.queries import TaskQueries
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries):
+class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, OidcQueries):
     pass
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountMutations, RecoveryMutations, TotpMutations, ApiKeyMutations, TaskMutations):
+class Mutation(AccountMutations, RecoveryMutations, OidcMutations, TotpMutations, ApiKeyMutations, TaskMutations):
     pass
 
 

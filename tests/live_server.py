@@ -22,6 +22,9 @@ BOOT_SECONDS = 60
 
 
 class GunicornServer:
+    # A variant that serves another Django project (tests/oidc_provider) names its own.
+    wsgi_application = "project.wsgi:application"
+
     def __init__(self, folder, workers=1, **environment):
         self.folder = folder
         self.workers = workers
@@ -64,7 +67,7 @@ class GunicornServer:
         self.error_log.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "project.wsgi:application",
+                sys.executable, "-m", "gunicorn", self.wsgi_application,
                 "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
                 "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
                 "--error-logfile", str(self.error_log),

@@ -31,6 +31,9 @@ PUBLIC_FIELDS = {
     "Mutation.requestPasswordReset",
     "Mutation.resetPassword",
     "Mutation.verifyEmail",
+    "Query.oidcProviders",
+    "Mutation.oidcAuthorizationUrl",
+    "Mutation.oidcLogin",
 }
 SAMPLE_SCALARS = {"ID": to_global_id("Task", 1), "String": "x", "Int": 1, "Boolean": False, "DateTime": "2099-01-01T00:00:00Z"}
 

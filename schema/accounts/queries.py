@@ -68,6 +68,9 @@ class AccountQueries:
         ordering = ("username",) if "username" in readable else ()
         users = matching_users(visible_users(authenticated_user(info)), search, search_fields=readable)
         users = users.select_related("totp_device")
-        if "roles" in selected_node_fields(info):
+        selected = selected_node_fields(info)
+        if "roles" in selected:
             users = users.prefetch_related("groups")
+        if "identities" in selected:
+            users = users.prefetch_related("oidc_identities")
         return UserConnection.paginate(users, ordering, first=first, after=after, last=last, before=before)

@@ -4,6 +4,7 @@ import strawberry
 from strawberry import relay
 
 from accounts.models import User
+from accounts.oidc import identity_names
 from accounts.selectors import VIEW_USER
 from schema.permissions import (
     HasCodenames,
@@ -61,6 +62,16 @@ class UserType(relay.Node):
     def totp_enabled(self, root: strawberry.Parent[User]) -> bool | None:
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
+
+    @protected_field(
+        SELF_OR_STAFF,
+        description=(
+            "Names of the OpenID Connect providers linked to the account, sorted; visible to the user themself "
+            "and staff."
+        ),
+    )
+    def identities(self, root: strawberry.Parent[User]) -> list[str] | None:
+        return identity_names(root)
 
     @protected_field(
         IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]),
