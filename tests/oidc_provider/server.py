@@ -1,6 +1,5 @@
 """The test provider as a real server process: gunicorn on a free loopback port, stopped by pid."""
 
-import json
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -25,9 +24,8 @@ class ProviderUser:
 
 @dataclass(frozen=True)
 class Redirect:
-    """Where the provider sent the browser back to, with what."""
+    """What the provider sent the browser back to the redirect URI with."""
 
-    url: str
     code: str
     state: str
 
@@ -95,9 +93,6 @@ class OidcProviderServer(GunicornServer):
             if location.startswith(REDIRECT_URI):
                 query = parse_qs(urlsplit(location).query)
                 assert "error" not in query, query
-                return Redirect(url=location, code=query["code"][0], state=query["state"][0])
+                return Redirect(code=query["code"][0], state=query["state"][0])
             answer = browser.get(location, allow_redirects=False, timeout=TIMEOUT)
         raise AssertionError(f"the provider did not redirect back: {answer.status_code} {answer.text[:500]}")
-
-    def discovery(self):
-        return json.loads(requests.get(f"{self.issuer}/.well-known/openid-configuration", timeout=TIMEOUT).text)
