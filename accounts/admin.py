@@ -74,7 +74,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     list_display = ("created_at", "type", "username", "user", "ip", "success")
     list_filter = ("type", "success")
-    search_fields = ("username", "ip")
+    # A request id from a user's report or a log line finds that request's events.
+    search_fields = ("username", "ip", "request_id")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
 

@@ -1,12 +1,14 @@
-"""The audit log: one row per security-relevant event, and one structured log line."""
+"""The audit log: one row per security-relevant event, and one structured log line, both with the
+id of the request that caused it (project.request_id)."""
 
-import json
 import logging
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
 from accounts.models import AuditEvent
+from project import request_id
+from project.json_logs import LogFields
 
 logger = logging.getLogger("accounts.audit")
 
@@ -40,8 +42,9 @@ def record(event_type, meta, *, user=None, username="", success=True, details=No
     event = None
     if stored:
         event = AuditEvent.objects.create(
-            type=event_type, user=user, username=username, ip=meta.ip, user_agent=meta.user_agent, success=success
-        )
+            type=event_type, user=user, username=username, ip=meta.ip, user_agent=meta.user_agent, success=success,
+            request_id=request_id.current(),
+        )  # fmt: skip
     line = {
         "event": event_type,
         "user_id": user.pk if user else None,
@@ -53,7 +56,7 @@ def record(event_type, meta, *, user=None, username="", success=True, details=No
     }
     if count is not None:
         line.update(stored=stored, count_this_minute=count)
-    logger.info(json.dumps(line))
+    logger.info(LogFields(line))
     return event
 
 

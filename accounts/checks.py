@@ -1,24 +1,30 @@
-"""System checks: the cache of rate-limit counters must not evict a counter before its window ends.
+"""System checks: the cache of rate-limit counters must not evict a counter before its window ends,
+and mail needs a way out.
 
 The database cache is safe by construction (project.cache.CounterDatabaseCache). Redis decides
 by its maxmemory-policy, which only the server knows: every policy but noeviction evicts keys
 that have a TTL (volatile-*) or any key (allkeys-*) once memory is full, and every counter has
 a TTL. Servers like gunicorn run no system checks, so project.wsgi and project.asgi run this
-one at start-up (check_at_startup), with outbox's warning that mail has no transport.
+one at start-up (check_at_startup), with the warning that mail has no transport.
 """
 
-import io
+import logging
 
 import redis
 from django.conf import settings
 from django.core import checks
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
-from outbox.checks import MAIL_TRANSPORT
+logger = logging.getLogger(__name__)
 
 RATE_LIMIT_CACHE = "ratelimit_cache"
+MAIL_TRANSPORT = "mail_transport"
+NO_TRANSPORT = (
+    "EMAIL_URL is not set: mail (password resets, address links) waits in the queue, and the worker "
+    "will not start, until it is."
+)
 REQUIRED_POLICY = "noeviction"
 
 
@@ -60,6 +66,26 @@ def redis_keeps_rate_limit_counters(app_configs, **kwargs):
     return []
 
 
+@checks.register(MAIL_TRANSPORT)
+def mail_has_a_transport(app_configs, **kwargs):
+    if settings.EMAIL_TRANSPORT_CONFIGURED:
+        return []
+    return [
+        checks.Warning(
+            NO_TRANSPORT,
+            hint="Set EMAIL_URL, e.g. smtp://user:password@mail.example.com:587?tls=1, and run `manage.py worker`.",
+            id="accounts.W003",
+        )
+    ]
+
+
 def check_at_startup():
-    """Refuse to serve (SystemCheckError) when counters could be evicted; warnings go to stderr."""
-    call_command("check", tags=[RATE_LIMIT_CACHE, MAIL_TRANSPORT], stdout=io.StringIO())
+    """Refuse to serve (SystemCheckError) when counters could be evicted; warnings are logged, so
+    that they come out as the server's other lines do (JSON with LOG_FORMAT=json)."""
+    found = checks.run_checks(tags=[RATE_LIMIT_CACHE, MAIL_TRANSPORT])
+    errors = [message for message in found if message.is_serious() and not message.is_silenced()]
+    if errors:
+        raise SystemCheckError("\n".join(str(message) for message in errors))
+    for message in found:
+        if not message.is_silenced():
+            logger.warning("%s", message)

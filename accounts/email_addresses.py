@@ -16,7 +16,7 @@ from accounts.current_password import require_current_password
 from accounts.email_rules import EMAIL_TAKEN, email_errors
 from accounts.exceptions import ValidationFailed
 from accounts.models import User
-from outbox.queue import send_later
+from accounts.mail_queue import send_later
 
 Purpose = link_tokens.Purpose
 BAD_TOKEN = "This link is not valid: it was used, it expired, or the address changed since. Ask for a new one."

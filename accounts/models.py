@@ -201,6 +201,11 @@ class RefreshToken(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     consumed_at = models.DateTimeField(null=True, blank=True)
+    # The token its consumption issued, recorded in the same transaction: a retry within the grace
+    # window is answered with this one again (accounts.sessions.rotate).
+    successor = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="predecessor", editable=False
+    )
 
 
 class ApiKey(models.Model):
@@ -323,6 +328,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=512, blank=True, default="")
     success = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The X-Request-ID of the request that caused it (project.request_id); empty outside a request.
+    request_id = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         indexes = [

@@ -7,8 +7,9 @@ from django.db import transaction
 
 from accounts import audit, ratelimit, sessions, totp
 from accounts.current_password import require_current_password
-from accounts.exceptions import InvalidCredentials, ValidationFailed
+from accounts.exceptions import InvalidCredentials, OtpInvalid, OtpRequired, RateLimited, ValidationFailed
 from accounts.text import is_storable
+from project import metrics
 
 
 def verify_login(username, password, meta, otp=None):
@@ -32,6 +33,16 @@ def verify_login(username, password, meta, otp=None):
     return user
 
 
+# What metrics.LOGINS counts for each way a login is refused.
+LOGIN_FAILURE_RESULTS = {
+    InvalidCredentials: "invalid_credentials",
+    OtpRequired: "otp_required",
+    OtpInvalid: "otp_invalid",
+    RateLimited: "rate_limited",
+}
+
+
+@metrics.counting(metrics.LOGINS, lambda error: LOGIN_FAILURE_RESULTS.get(type(error)))
 def login(username, password, meta, otp=None):
     """tokenAuth: start a session for valid credentials."""
     user = verify_login(username, password, meta, otp)

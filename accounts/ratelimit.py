@@ -20,6 +20,7 @@ from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get
 
 from accounts import audit, usernames
 from accounts.exceptions import RateLimited
+from project import metrics
 
 
 def _count_attempt(scope, value, rate):
@@ -49,6 +50,7 @@ def _over_limit(limits, meta, username="", user=None):
     for position, limit in enumerate(limits):
         usage = _count_attempt(*limit)
         if usage["should_limit"]:
+            metrics.count(metrics.RATE_LIMITED, scope=limit[0])
             audit.record(audit.EventType.RATE_LIMITED, meta, user=user, username=username, success=False)
             waits = [usage["time_left"], *(_seconds_limited(*later) for later in limits[position + 1 :])]
             # A window's last second still belongs to it: the next window starts one second later.

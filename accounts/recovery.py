@@ -19,7 +19,7 @@ from accounts import apikeys, audit, link_tokens, mails, ratelimit, sessions
 from accounts.email_rules import address_errors
 from accounts.exceptions import ValidationFailed
 from accounts.models import User
-from outbox.queue import send_later
+from accounts.mail_queue import send_later
 
 BAD_TOKEN = "This link is not valid: it was used, it expired, or a newer one replaced it. Ask for a new one."
 

@@ -8,14 +8,16 @@ LoginSession.check_usable, applied to access and refresh tokens alike.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, ratelimit, tokens
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import RateLimited, TokenRejected
 from accounts.models import LoginSession, RefreshToken
+from project import metrics
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,7 @@ class TokenPair:
     session_id: uuid.UUID
 
 
-def _issue_pair(user, session):
-    access = tokens.issue_access(user, session)
+def _new_refresh_token(user, session):
     refresh = tokens.issue_refresh(user, session)
     RefreshToken.objects.create(
         jti=refresh.jti,
@@ -37,6 +38,12 @@ def _issue_pair(user, session):
         issued_at=refresh.issued_at,
         expires_at=refresh.expires_at,
     )
+    return refresh
+
+
+def _pair(user, session, refresh):
+    """A new access token beside the refresh token `refresh` (an IssuedToken)."""
+    access = tokens.issue_access(user, session)
     return TokenPair(
         user=user,
         access=access.token,
@@ -50,7 +57,7 @@ def _issue_pair(user, session):
 @transaction.atomic
 def start_session(user):
     session = LoginSession.objects.create(user=user, password_digest=LoginSession.password_digest_of(user))
-    return _issue_pair(user, session)
+    return _pair(user, session, _new_refresh_token(user, session))
 
 
 def _recorded_refresh_token(claims):
@@ -65,12 +72,22 @@ def _recorded_refresh_token(claims):
     return record
 
 
+def _refresh_failure_result(error):
+    """The result metrics.REFRESHES counts for a refused refresh: the contract's reason, or rate_limited."""
+    if isinstance(error, TokenRejected):
+        return error.reason
+    return "rate_limited" if isinstance(error, RateLimited) else None
+
+
+@metrics.counting(metrics.REFRESHES, _refresh_failure_result)
 def rotate(raw_refresh, meta):
     """Consume a refresh token and return a new pair in the same session.
 
     A token that was already consumed is a sign that it leaked: the whole session is
-    revoked, so both the thief and the victim must log in again. The conditional
-    UPDATE makes "consume" atomic, so of two concurrent uses exactly one wins.
+    revoked, so both the thief and the victim must log in again. Except within the retry
+    grace (JWT_REFRESH_GRACE_SECONDS) while its successor is unused: then it is a retry whose
+    answer was lost, or another tab refreshing at the same moment, and it gets that same
+    successor again, so the chain never forks.
     """
     ratelimit.check_token(meta)
     claims = tokens.decode(raw_refresh, tokens.REFRESH)
@@ -81,17 +98,48 @@ def rotate(raw_refresh, meta):
     session.check_usable()
 
     with transaction.atomic():
-        consumed = RefreshToken.objects.filter(pk=record.pk, consumed_at__isnull=True).update(
-            consumed_at=timezone.now()
-        )
-        if consumed:
-            pair = _issue_pair(user, session)
-    if not consumed:
+        pair = _consume(record, user, session) or _same_successor_again(record.pk)
+    if pair is None:
         revoke_session(session.id)
+        metrics.count(metrics.REFRESH_TOKEN_REUSE)
         audit.record(audit.EventType.TOKEN_REUSE_DETECTED, meta, user=user, success=False)
         raise TokenRejected(TokenRejected.REVOKED)
     audit.record(audit.EventType.TOKEN_REFRESH, meta, user=user)
     return pair
+
+
+def _consume(record, user, session):
+    """A new pair if this call consumed `record`, None if it was consumed already.
+
+    The conditional UPDATE makes "consume" atomic: of concurrent calls exactly one wins. The
+    caller's transaction also records the successor, so a loser, whose UPDATE waits for the
+    winner to commit (a row lock on PostgreSQL, the write lock of an IMMEDIATE transaction
+    on SQLite), then finds it.
+    """
+    consumed = RefreshToken.objects.filter(pk=record.pk, consumed_at__isnull=True).update(consumed_at=timezone.now())
+    if not consumed:
+        return None
+    successor = _new_refresh_token(user, session)
+    RefreshToken.objects.filter(pk=record.pk).update(successor_id=successor.jti)
+    return _pair(user, session, successor)
+
+
+def _same_successor_again(jti):
+    """For a consumed token within its retry grace whose successor is unused: a pair with that
+    successor (same jti, iat and exp) and a new access token. None when it is reuse.
+
+    Only a live session gets one: the session is read again, as it is now.
+    """
+    now = timezone.now()
+    grace = timedelta(seconds=settings.JWT["REFRESH_GRACE_SECONDS"])
+    consumed = RefreshToken.objects.select_related("successor", "session__user").get(pk=jti)
+    successor = consumed.successor
+    if successor is None or successor.consumed_at is not None or now - consumed.consumed_at >= grace:
+        return None
+    session, user = consumed.session, consumed.session.user
+    session.check_usable(now)
+    refresh = tokens.reissue_refresh(user, session, successor.jti, successor.issued_at, successor.expires_at)
+    return _pair(user, session, refresh)
 
 
 def revoke_session(session_id):

@@ -28,11 +28,14 @@ def _config():
 
 
 def _issue(token_type, lifetime_seconds, claims, not_after):
-    config = _config()
-    jti = uuid.uuid4()
     # JWT times are whole seconds; truncating here keeps the stored and signed times equal.
     issued_at = timezone.now().replace(microsecond=0)
     expires_at = min(issued_at + timedelta(seconds=lifetime_seconds), not_after)
+    return _signed(token_type, claims, uuid.uuid4(), issued_at, expires_at)
+
+
+def _signed(token_type, claims, jti, issued_at, expires_at):
+    config = _config()
     payload = {
         **claims,
         "token_type": token_type,
@@ -59,13 +62,20 @@ def issue_access(user, session):
     )
 
 
+def _refresh_claims(user, session):
+    return {"user_id": str(user.pk), "sid": str(session.id)}
+
+
 def issue_refresh(user, session):
     return _issue(
-        REFRESH,
-        _config()["REFRESH_TOKEN_LIFETIME"],
-        {"user_id": str(user.pk), "sid": str(session.id)},
-        not_after=session.expires_at,
+        REFRESH, _config()["REFRESH_TOKEN_LIFETIME"], _refresh_claims(user, session), not_after=session.expires_at
     )
+
+
+def reissue_refresh(user, session, jti, issued_at, expires_at):
+    """The refresh token issued earlier with this `jti`, `iat` and `exp`, signed again: the same
+    token to its holder (a retried refresh gets the answer it lost, not a second successor)."""
+    return _signed(REFRESH, _refresh_claims(user, session), jti, issued_at, expires_at)
 
 
 def decode(token, expected_type):

@@ -5,20 +5,25 @@
 Everything runs in one process through Django's full stack (middleware, URL routing, view,
 JSON response) via the test client, on a fresh SQLite database seeded with one user and 100
 tasks. Scenarios are interleaved round by round and each figure is the median over the rounds.
+(f) is (a) with METRICS_ENABLED on, its figures written to files as under several gunicorn workers.
 """
 
 import argparse
 import json
 import os
 import statistics
+import tempfile
 import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+# Metrics as gunicorn.conf.py has them with several workers: each value in a memory-mapped file.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bench-metrics-"))
 
 import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
@@ -48,6 +53,17 @@ def graphql(client, headers, query, variables=None):
     return lambda: client.post("/graphql/", body, content_type="application/json", **headers)
 
 
+def with_metrics(request):
+    def measured():
+        settings.METRICS_ENABLED = True
+        try:
+            return request()
+        finally:
+            settings.METRICS_ENABLED = False
+
+    return measured
+
+
 def scenarios(user, task):
     client = Client()
     login = client.post(
@@ -61,6 +77,7 @@ def scenarios(user, task):
         "(c) GraphQL task(id:)": (graphql(client, bearer, ONE_TASK, {"id": to_global_id("Task", task.pk)}), 1),
         "(d) DRF ModelViewSet list": (lambda: client.get("/rest/tasks/", **simple_jwt), 100),
         "(e) DRF ModelViewSet retrieve": (lambda: client.get(f"/rest/tasks/{task.pk}/", **simple_jwt), 1),
+        "(f) (a) with metrics on": (with_metrics(graphql(client, bearer, TASK_LIST)), 100),
     }
 
 
@@ -113,10 +130,11 @@ def main():
     print(f"{arguments.rounds} rounds x {arguments.requests} requests each; median requests/s (median ms/request)")
     for name, rate in medians.items():
         print(f"  {name:<34} {rate:8.0f} req/s  ({1000 / rate:6.2f} ms)")
-    a, b, c, d, e = medians.values()
+    a, b, c, d, e, f = medians.values()
     print(f"  (a)/(b) GraphQL list vs plain view   {a / b:5.2f}")
     print(f"  (a)/(d) GraphQL list vs DRF list     {a / d:5.2f}   target >= 1.5")
     print(f"  (c)/(e) GraphQL one vs DRF retrieve  {c / e:5.2f}   target >= 1.0")
+    print(f"  (f)/(a) metrics on vs off            {f / a:5.2f}")
 
 
 if __name__ == "__main__":

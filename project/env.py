@@ -138,3 +138,14 @@ def env_pem_list(name):
             reason = error.strerror if isinstance(error, OSError) else "not a text file"
             raise ImproperlyConfigured(f"{name}: cannot read {item[1:]}: {reason}") from None
     return texts
+
+
+def otel_traces_requested():
+    """Whether OpenTelemetry's standard variables ask for traces: an exporter named in
+    OTEL_TRACES_EXPORTER (other than `none`) or an OTLP endpoint, unless OTEL_SDK_DISABLED=true."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    exporters = {name.strip() for name in os.environ.get("OTEL_TRACES_EXPORTER", "").split(",") if name.strip()}
+    if exporters:
+        return exporters != {"none"}
+    return any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))

@@ -1,5 +1,6 @@
 """Settings, read from the environment (every variable is listed in the README)."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +18,7 @@ from project.env import (
     env_pem_list,
     env_rate,
     env_str,
+    otel_traces_requested,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +48,7 @@ if not DEBUG and (
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
+    "project.apps.ProjectConfig",
     "project.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,10 +62,13 @@ INSTALLED_APPS = [
     "accounts",
     "tasks",
     "schema",
-    "outbox",
 ]
 
 MIDDLEWARE = [
+    # First, so every response and log line has the request's id (API.md section 16).
+    "project.request_id.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics, answered before the host check and the HTTPS redirect.
+    "project.operations.OperationsEndpoints",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -180,6 +186,8 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Tokens (API.md sections 1 and 15).
+# An RFC 6265 token: what a cookie's name may hold.
+COOKIE_NAME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
 MINIMUM_JWT_KEY_LENGTH = 32  # RFC 7518: an HMAC key at least as long as HS256's hash
 JWT = {
     # The first key signs; all verify. Only JWT_ALGORITHM is accepted when verifying.
@@ -197,10 +205,26 @@ JWT = {
     "SESSION_MAX_LIFETIME": env_int("JWT_SESSION_MAX_LIFETIME", 30 * 24 * 3600),
     "ISSUER": env_str("JWT_ISSUER") or None,
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
+    # How long a consumed refresh token whose successor is unused still answers with that successor.
+    "REFRESH_GRACE_SECONDS": env_int("JWT_REFRESH_GRACE_SECONDS", 30),
+    # The refresh cookie of browser sessions (API.md section 10); by default named for the request.
+    "REFRESH_COOKIE_NAME": env_str("JWT_REFRESH_COOKIE_NAME") or None,
+    "REFRESH_COOKIE_SAMESITE": env_choice("JWT_REFRESH_COOKIE_SAMESITE", "Strict", ("Strict", "Lax", "None")),
 }
 
 if JWT["SESSION_MAX_LIFETIME"] < 1:
     raise ImproperlyConfigured("JWT_SESSION_MAX_LIFETIME must be a positive number of seconds.")
+if JWT["REFRESH_GRACE_SECONDS"] < 0:
+    raise ImproperlyConfigured("JWT_REFRESH_GRACE_SECONDS must be 0 or more seconds.")
+if JWT["REFRESH_COOKIE_NAME"] is not None and not COOKIE_NAME_PATTERN.fullmatch(JWT["REFRESH_COOKIE_NAME"]):
+    raise ImproperlyConfigured("JWT_REFRESH_COOKIE_NAME must be a cookie name: letters, digits and !#$%&'*+-.^_`|~.")
+# Only a plain-HTTP request in DEBUG gets the cookie without Secure, and browsers refuse
+# SameSite=None without Secure.
+if JWT["REFRESH_COOKIE_SAMESITE"] == "None" and DEBUG:
+    raise ImproperlyConfigured(
+        "JWT_REFRESH_COOKIE_SAMESITE=None needs a Secure cookie, which DJANGO_DEBUG=1 does not promise "
+        "(plain-HTTP requests get one without Secure): use Strict or Lax in development."
+    )
 
 # Secrets the server reads back (TOTP secrets) are stored encrypted with these Fernet keys: the
 # first encrypts, all decrypt. Without the variable, one key derived from DJANGO_SECRET_KEY.
@@ -281,7 +305,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # holds the SMTP password, and DEBUG's error page shows settings whose names do not look secret.
 _email_transport = env_email_url("EMAIL_URL", "console://" if DEBUG else "")
 globals().update(_email_transport)
-# Without one, mail waits in the queue: the worker refuses to start and the server warns (outbox.checks).
+# Without one, mail waits in the queue: the worker refuses to start and the server warns (accounts.checks).
 EMAIL_TRANSPORT_CONFIGURED = bool(_email_transport)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 # Seconds each step of talking to the SMTP server may take; Django's default is to wait forever.
@@ -298,8 +322,12 @@ CORS_ALLOWED_ORIGINS = env_list(
 )
 CORS_ALLOW_HEADERS = ("authorization", "x-api-key", "content-type")
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
-# Credentials travel in headers, never cookies.
-CORS_ALLOW_CREDENTIALS = False
+# A browser client may read the request id, to quote it in an error report.
+CORS_EXPOSE_HEADERS = ("X-Request-ID",)
+# Lets the listed origins send the refresh cookie (the only cookie the API reads): never to any origin.
+CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", False)
+if CORS_ALLOW_CREDENTIALS and "*" in CORS_ALLOWED_ORIGINS:
+    raise ImproperlyConfigured("CORS_ALLOW_CREDENTIALS=1 needs CORS_ALLOWED_ORIGINS to list origins, not '*'.")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -311,15 +339,31 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 
+# Operations (API.md section 16). /metrics answers only with METRICS_ENABLED (read per request),
+# and only to `Authorization: Bearer <METRICS_TOKEN>` when that is set.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# Traces are exported only when an OTEL_* variable asks for an exporter (project.tracing).
+TRACING_ENABLED = otel_traces_requested()
+
+# Log lines: text, or one JSON object a line; both carry the request's id (project.request_id).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"request_id": {"()": "project.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "project.json_logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # The queue's worker says "starting" and "no more jobs" on every poll; outbox.worker says it once.
+        # The queue's worker says "starting" and "no more jobs" on every poll; accounts.mail_worker says it once.
         "django_tasks_db": {"level": "WARNING"},
         # Authlib logs the PKCE verifier of each OpenID Connect sign-in at DEBUG (accounts/oidc.py).
         "authlib": {"level": "INFO"},

@@ -20,6 +20,7 @@ from accounts.exceptions import (
     TokenRejected,
     ValidationFailed,
 )
+from project import request_id
 
 logger = logging.getLogger("schema.errors")
 
@@ -34,6 +35,21 @@ RATE_LIMITED = "RATE_LIMITED"
 OIDC_FAILED = "OIDC_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# Every code a client can get (docs/errors.md); metrics count outcomes by these and no others.
+CODES = frozenset(
+    {
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        NOT_FOUND,
+        BAD_USER_INPUT,
+        INVALID_CREDENTIALS,
+        OTP_REQUIRED,
+        OTP_INVALID,
+        RATE_LIMITED,
+        GRAPHQL_VALIDATION_FAILED,
+        INTERNAL_SERVER_ERROR,
+    }
+)
 
 MISSING_CREDENTIALS = "missing_credentials"
 
@@ -112,7 +128,7 @@ def is_unexpected(error: GraphQLError):
 
 
 def format_error(error: GraphQLError):
-    """Give every error a code; hide what went wrong inside unexpected ones."""
+    """Give every error a code; hide what went wrong inside unexpected ones, and give them the request's id."""
     original = error.original_error
     if is_about_the_document(error):
         code = (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
@@ -122,7 +138,11 @@ def format_error(error: GraphQLError):
     api_error = from_domain_error(original)
     if api_error is None:
         message = str(original) if settings.DEBUG else ApiError.default_message
-        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": INTERNAL_SERVER_ERROR})
+        # The id that the error's log line carries, so a user's report can be matched to it.
+        extensions = {"code": INTERNAL_SERVER_ERROR}
+        if request_id.current():
+            extensions["requestId"] = request_id.current()
+        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
     return GraphQLError(api_error.message, nodes=error.nodes, path=error.path, extensions=api_error.extensions)
 
 

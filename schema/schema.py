@@ -1,5 +1,7 @@
 """The one Strawberry schema, assembled from each domain's queries and mutations."""
 
+from functools import partial
+
 import strawberry
 from django.conf import settings
 
@@ -14,6 +16,7 @@ from schema.codenames import InheritedFieldCodenames
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
+from schema.operation_metrics import OperationMetrics
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
 
@@ -39,9 +42,22 @@ class Schema(strawberry.Schema):
         return {**kwargs, "hide_suggestions": not settings.DEBUG}
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    execution_context_class=PlainFieldShortcut,
-    extensions=[ContractErrors, InheritedFieldCodenames, DocumentLimits],
-)
+def build_schema(tracing, tracer_provider=None):
+    """The schema, with spans for its operations when `tracing` (from `tracer_provider`, else
+    OpenTelemetry's global one)."""
+    # The first extensions listed see the others' work done: metrics and spans see the error codes
+    # ContractErrors gives.
+    observers = [OperationMetrics]
+    if tracing:
+        from schema.tracing import OperationTracing
+
+        observers.insert(0, partial(OperationTracing, tracer_provider=tracer_provider))
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        execution_context_class=PlainFieldShortcut,
+        extensions=[*observers, ContractErrors, InheritedFieldCodenames, DocumentLimits],
+    )
+
+
+schema = build_schema(tracing=settings.TRACING_ENABLED)

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
 from schema.context import Context
+from schema.operation_metrics import count_unmeasured_requests
 from schema.schema import schema
 
 
@@ -32,10 +33,12 @@ GRAPHIQL_CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-# Credentials travel in headers, never cookies, and a cross-site form cannot send
-# application/json (Strawberry runs nothing for any other content type), so Django's
-# cookie-based CSRF check has nothing to protect here.
+# Credentials travel in headers; the one cookie the API reads, the refresh cookie, is read by
+# refreshToken and revokeToken only, behind a proof of their own (accounts.cookies: a JSON POST
+# from an allowed Origin). A cross-site form cannot send application/json (Strawberry runs
+# nothing for any other content type), so Django's CSRF token has nothing to add here.
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(count_unmeasured_requests, name="dispatch")
 class GraphQLView(StrawberryGraphQLView):
     """Strawberry's view, refusing oversized and malformed bodies with a 4xx, never a 5xx.
 

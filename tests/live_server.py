@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from django.conf import settings
@@ -22,14 +23,14 @@ BOOT_SECONDS = 60
 
 
 class GunicornServer:
-    # A variant that serves another Django project (tests/oidc_provider) names its own.
-    wsgi_application = "project.wsgi:application"
-
-    def __init__(self, folder, workers=1, **environment):
+    def __init__(self, folder, workers=1, app="project.wsgi:application", **environment):
         self.folder = folder
         self.workers = workers
+        self.app = app
         self.access_log = folder / "access.log"
         self.error_log = folder / "error.log"
+        # What the application itself logs (Django's logging writes to stderr).
+        self.output = folder / "output.log"
         self.migrated = False
         self.env = {
             **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))},
@@ -65,15 +66,16 @@ class GunicornServer:
         """Start (or restart) the server; its port is read from this run's own log lines."""
         self.migrate()
         self.error_log.unlink(missing_ok=True)
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", self.wsgi_application,
-                "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
-                "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
-                "--error-logfile", str(self.error_log),
-            ],
-            env=self.env, cwd=settings.BASE_DIR,
-        )  # fmt: skip
+        with self.output.open("ab") as output:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "gunicorn", self.app,
+                    "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
+                    "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
+                    "--error-logfile", str(self.error_log),
+                ],
+                env=self.env, cwd=settings.BASE_DIR, stdout=output, stderr=output,
+            )  # fmt: skip
         deadline = time.monotonic() + BOOT_SECONDS
         while time.monotonic() < deadline:
             log = self.error_log.read_text() if self.error_log.exists() else ""
@@ -110,3 +112,12 @@ class GunicornServer:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
+
+    def get(self, path, headers=None):
+        """(status, headers, body) of a GET, whatever the status."""
+        request = urllib.request.Request(self.origin + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.core import mail
 from django_tasks_db.models import DBTaskResult
 
-from outbox import worker
+from accounts import mail_worker as worker
 
 
 def run_mail_queue():

@@ -55,6 +55,19 @@ def test_no_origin_is_allowed_by_default_outside_debug():
     assert settings_value("CORS_ALLOWED_ORIGINS", production_env()) == "[]"
 
 
+def test_credentials_are_off_unless_the_operator_turns_them_on():
+    assert settings_value("CORS_ALLOW_CREDENTIALS", production_env()) == "False"
+    turned_on = production_env(CORS_ALLOW_CREDENTIALS="1", CORS_ALLOWED_ORIGINS=ORIGIN)
+    assert settings_value("CORS_ALLOW_CREDENTIALS", turned_on) == "True"
+
+
+@override_settings(CORS_ALLOW_CREDENTIALS=True)
+def test_with_credentials_on_only_the_listed_origins_may_send_the_cookie(client):
+    assert preflight(client, ORIGIN)["Access-Control-Allow-Credentials"] == "true"
+    refused = preflight(client, "https://evil.example.net")
+    assert not any(header.lower().startswith("access-control-") for header in refused.headers)
+
+
 def test_security_headers_are_sent(client):
     response = client.post("/graphql/", QUERY, content_type="application/json")
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -246,6 +246,19 @@ def test_every_documented_operation_runs_as_documented(db, oidc_provider):
     assert reset["resetPassword"] is True
     assert docs.run(alice, "MyAddress")["errors"][0]["extensions"]["reason"] == "token_revoked"
 
+    # docs/sessions.md and docs/clients/browser-sessions.md: a browser keeps the refresh token in a cookie.
+    User.objects.create_user("erin", "erin@example.com", PASSWORD)
+    browser = GraphQLClient()
+    browser.headers = {"HTTP_ORIGIN": "http://testserver"}
+    signed_in = docs.data(browser, "BrowserLogin", username="erin", password=PASSWORD)["tokenAuth"]
+    assert signed_in["refresh"] is None and browser.http.cookies["__Host-refresh"].value
+    renewed = docs.data(browser, "BrowserRefresh")["refreshToken"]
+    assert renewed["refresh"] is None
+    erin = GraphQLClient().authenticate(renewed["access"])
+    assert docs.data(erin, "Me")["me"]["username"] == "erin"
+    assert docs.data(browser, "BrowserLogout")["revokeToken"]["revoked"] is True
+    assert browser.http.cookies["__Host-refresh"].value == ""
+
     sign_in_with_the_test_openid_provider(docs, oidc_provider)
 
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"

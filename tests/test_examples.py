@@ -4,7 +4,8 @@ Each example is built (typed documents from schema.graphql, then compiled or bun
 smoke script runs with node against gunicorn on a free loopback port. Access tokens live a few
 seconds so that they expire during the run, and five operations sent at once with an expired
 token must cost exactly one refreshToken: the script counts what it sends, and the server's
-audit log must agree.
+audit log must agree. The Apollo example does the same as a browser keeping its refresh token
+in the server's cookie, with two tabs trading one cookie at once.
 
 Without an example's node_modules (`make examples` installs them) its test skips, unless
 REQUIRE_EXAMPLES=1, which CI sets after installing them: there a missing install is a failure.
@@ -53,7 +54,7 @@ def server(tmp_path_factory):
         tmp_path_factory.mktemp("examples"),
         workers=2,
         JWT_ACCESS_TOKEN_LIFETIME=str(ACCESS_TOKEN_LIFETIME),
-        # The scripts log in eight times within a minute.
+        # The scripts log in nine times within a minute.
         LOGIN_RATE_LIMIT="60/m",
     )
     yield server.start()
@@ -76,6 +77,16 @@ def audit_events(server, username):
         return [event_type for (event_type,) in rows]
 
 
+def refresh_tokens_issued(server, username):
+    with sqlite3.connect(server.folder / "db.sqlite3") as database:
+        (count,) = database.execute(
+            "SELECT COUNT(*) FROM accounts_refreshtoken JOIN accounts_loginsession ON session_id = accounts_loginsession.id"
+            " JOIN accounts_user ON user_id = accounts_user.id WHERE username = ?",
+            (username,),
+        ).fetchone()
+        return count
+
+
 def test_the_apollo_example_against_a_live_server(server):
     build("apollo", "build")
     summary = smoke(server, "apollo", "dist/apollo/src/smoke.js")
@@ -89,6 +100,14 @@ def test_the_apollo_example_against_a_live_server(server):
     # Alice's refresh token had been used by someone else: her one refresh ended the session.
     assert summary["aliceSignedOut"] == ["token_revoked"]
     assert audit_events(server, summary["names"]["alice"]).count("TOKEN_REUSE_DETECTED") == 1
+    # Dave's browser tabs kept the refresh token in a cookie: one refresh for three operations at
+    # once, then two new tabs that traded the same cookie together, which is no reuse.
+    assert summary["cookieRefreshesInBurst"] == 1
+    dave = audit_events(server, summary["names"]["dave"])
+    assert dave.count("TOKEN_REFRESH") == 3, dave
+    assert "TOKEN_REUSE_DETECTED" not in dave and dave.count("TOKEN_REVOKED") == 1
+    # The login's, the burst's, and one for both tabs: the chain did not fork.
+    assert refresh_tokens_issued(server, summary["names"]["dave"]) == 3
 
 
 def test_the_relay_example_against_a_live_server(server):

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.cache.backends.redis import RedisCacheClient
 from django_ratelimit.core import get_usage
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.schema import Schema as StrawberrySchema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.info import Info
@@ -30,7 +31,10 @@ def test_the_pinned_versions_are_the_ones_installed(settings):
     for line in (settings.BASE_DIR / "requirements.txt").read_text().splitlines():
         name, _, pinned = line.partition("==")
         pins[name.split("[")[0].strip().lower()] = pinned.strip()
-    for package in ("strawberry-graphql", "graphql-core", "django-ratelimit", "django", "authlib", "joserfc"):
+    for package in (
+        "strawberry-graphql", "graphql-core", "django-ratelimit", "django", "prometheus-client",
+        "opentelemetry-sdk", "opentelemetry-instrumentation-django", "authlib", "joserfc",
+    ):  # fmt: skip
         assert version(package) == pins[package], f"{package} is not the pinned version"
 
 
@@ -57,8 +61,19 @@ def test_strawberrys_private_hooks_that_the_schema_uses():
     assert parameters(Info.__init__) == ["self", "_raw_info", "_field"]
 
 
+def test_strawberrys_opentelemetry_extension_that_schema_tracing_adjusts():
+    """schema/tracing.py starts the operation span itself (from _tracer, kept in _span_holder under
+    LifecycleStep.OPERATION, where the other hooks find their parent) and empties
+    filter_resolver_args, through which add_tags records every argument."""
+    assert parameters(OpenTelemetryExtension.filter_resolver_args) == ["self", "args", "info"]
+    assert "self.filter_resolver_args(kwargs, info)" in inspect.getsource(OpenTelemetryExtension.add_tags)
+    for hook in (OpenTelemetryExtension.on_parse, OpenTelemetryExtension.on_validate, OpenTelemetryExtension.resolve):
+        assert "self._span_holder[LifecycleStep.OPERATION]" in inspect.getsource(hook)
+    assert "tracer_provider" in parameters(OpenTelemetryExtension.__init__)
+
+
 def test_djangos_redis_client_that_the_policy_check_asks():
-    """accounts/checks.py reads maxmemory-policy through RedisCache._cache.get_client."""
+    """accounts/checks.py reads maxmemory-policy, and project/health.py pings, through RedisCache._cache.get_client."""
     assert parameters(RedisCacheClient.get_client) == ["self", "key", "write"]
 
 

@@ -14,8 +14,9 @@ from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from accounts.checks import check_at_startup
-from outbox import queue, worker
-from outbox.checks import NO_TRANSPORT
+from accounts import mail_queue as queue
+from accounts import mail_worker as worker
+from accounts.checks import NO_TRANSPORT
 from tests.conftest import PASSWORD, GraphQLClient
 from tests.mail_util import delivered, queued_jobs, run_mail_queue
 from tests.smtp_server import SmtpServer, text_of
@@ -111,7 +112,7 @@ def test_a_job_left_running_by_a_dead_worker_runs_again_once_its_claim_is_old(al
 
 
 @override_settings(EMAIL_TRANSPORT_CONFIGURED=False)
-def test_without_a_transport_users_register_the_mail_waits_and_the_worker_will_not_start(db, capsys):
+def test_without_a_transport_users_register_the_mail_waits_and_the_worker_will_not_start(db, caplog):
     account = {"username": "dora", "email": "dora@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD}
     result = GraphQLClient().execute("mutation($i: RegisterInput!) { register(input: $i) { id } }", {"i": account})
     assert "errors" not in result
@@ -120,14 +121,14 @@ def test_without_a_transport_users_register_the_mail_waits_and_the_worker_will_n
     assert [job[0] for job in queued_jobs()] == ["accounts.email_addresses.verification_mail"]
 
     check_at_startup()  # what project.wsgi and project.asgi run as a server starts
-    warning = capsys.readouterr().err
-    assert "outbox.W001" in warning and NO_TRANSPORT in warning
+    warnings = [record.getMessage() for record in caplog.records if record.name == "accounts.checks"]
+    assert len(warnings) == 1 and "accounts.W003" in warnings[0] and NO_TRANSPORT in warnings[0]
 
 
-def test_with_a_transport_nothing_is_said_at_startup(db, capsys):
+def test_with_a_transport_nothing_is_said_at_startup(db, caplog):
     with override_settings(EMAIL_TRANSPORT_CONFIGURED=True):
         check_at_startup()
-    assert capsys.readouterr().err == ""
+    assert [record for record in caplog.records if record.name == "accounts.checks"] == []
 
 
 def test_the_worker_command_sends_what_is_due(alice, caplog):

@@ -65,7 +65,7 @@ def test_the_tokens_of_mailed_links_are_in_no_log_line_or_audit_event(caplog):
         str(value) for row in AuditEvent.objects.values_list("username", "ip", "user_agent") for value in row
     )
     assert AuditEvent.objects.filter(type=AuditEvent.Type.PASSWORD_RESET).exists()
-    assert "outbox.queue.deliver" in caplog.text
+    assert "accounts.mail_queue.deliver" in caplog.text
     for secret in (verification, reset, NEW_PASSWORD):
         assert secret not in caplog.text
         assert secret not in audit_text

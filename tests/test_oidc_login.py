@@ -171,6 +171,25 @@ def test_the_refresh_token_of_an_oidc_session_rotates_like_any_other(gql, oidc_p
     assert "errors" not in refreshed, refreshed
 
 
+def test_with_cookie_the_refresh_token_goes_into_the_cookie_as_with_tokenauth(gql, oidc_provider):
+    back = sign_in(gql, oidc_provider)
+    browser = GraphQLClient()
+    browser.headers = {"HTTP_ORIGIN": "http://testserver"}
+
+    result = browser.execute(
+        "mutation ($code: String!, $state: String!) {"
+        "  oidcLogin(provider: \"honest\", code: $code, state: $state, cookie: true) { access refresh } }",
+        {"code": back.code, "state": back.state},
+    )
+
+    assert result["data"]["oidcLogin"]["refresh"] is None
+    cookie = browser.http.cookies["__Host-refresh"]
+    assert cookie.value and cookie["httponly"] and cookie["secure"]
+    renewed = browser.execute("mutation { refreshToken { access refresh } }")
+    assert "errors" not in renewed, renewed
+    assert renewed["data"]["refreshToken"]["refresh"] is None
+
+
 def test_a_linked_identity_always_logs_into_the_same_user(gql, oidc_provider):
     first = log_in(gql, oidc_provider)["data"]["oidcLogin"]["user"]
     # The user changes address meanwhile: the identity, not the email, finds the account.
@@ -523,3 +542,4 @@ def test_only_configured_providers_stay_cached(gql, settings, oidc_provider):
 def test_the_client_authenticates_as_the_provider_supports(supported, chosen):
     metadata = {} if supported is None else {"token_endpoint_auth_methods_supported": supported}
     assert oidc._client_authentication(metadata) == chosen
+

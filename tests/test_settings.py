@@ -60,6 +60,10 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         # Every key creation would fail, or no refusal would ever be audited.
         ("API_KEY_MAX_LIFETIME", "0", "API_KEY_MAX_LIFETIME must be a positive number of seconds"),
         ("AUDIT_MAX_EVENTS_PER_MINUTE", "0", "AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1"),
+        ("JWT_REFRESH_GRACE_SECONDS", "-1", "JWT_REFRESH_GRACE_SECONDS must be 0 or more seconds"),
+        ("JWT_REFRESH_COOKIE_SAMESITE", "none", "JWT_REFRESH_COOKIE_SAMESITE must be one of Strict, Lax, None"),
+        # Every cookie login would fail when the name is set on the response.
+        ("JWT_REFRESH_COOKIE_NAME", "refresh token", "JWT_REFRESH_COOKIE_NAME must be a cookie name"),
         # Mail that could never be sent, or links that could never carry their token.
         *(("EMAIL_URL", value, "EMAIL_URL must look like smtp://") for value in
           ("smtps://host", "http://mail.example.com", "smtp://", "mail.example.com", "file://")),
@@ -71,6 +75,10 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         ("PASSWORD_RESET_TIMEOUT", "0", "PASSWORD_RESET_TIMEOUT and EMAIL_VERIFY_TIMEOUT must be positive"),
         ("PASSWORD_RESET_RATE_LIMIT", "5 per hour", "PASSWORD_RESET_RATE_LIMIT must look like 5/s"),
         ("WORKER_CLAIM_TIMEOUT", "0", "EMAIL_TIMEOUT and WORKER_CLAIM_TIMEOUT must be positive"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of text, json"),
+        ("METRICS_ENABLED", "yes please", "METRICS_ENABLED must be 1 or 0"),
+        # Traces asked for, to nowhere this server can send them.
+        ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER: 'zipkin' is not one of otlp, console, none"),
         # TOTP secrets could be neither stored nor read.
         ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "FIELD_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
     ],
@@ -79,6 +87,42 @@ def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, comp
     result = run_manage("check", env={**PRODUCTION_ENV, variable: value})
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_traces_over_a_protocol_that_is_not_installed_stop_the_server_at_startup():
+    environment = {**PRODUCTION_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    result = run_manage("check", env=environment)
+    assert result.returncode != 0
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf is installed, not 'grpc'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        # Browsers drop a SameSite=None cookie without Secure, which plain HTTP in DEBUG would send.
+        ({"DJANGO_DEBUG": "1", "JWT_REFRESH_COOKIE_SAMESITE": "None"}, "JWT_REFRESH_COOKIE_SAMESITE=None needs"),
+        # Any site could then read answers sent with the user's cookie.
+        (
+            {**PRODUCTION_ENV, "CORS_ALLOW_CREDENTIALS": "1", "CORS_ALLOWED_ORIGINS": "*"},
+            "CORS_ALLOW_CREDENTIALS=1 needs CORS_ALLOWED_ORIGINS to list origins",
+        ),
+    ],
+)
+def test_a_cookie_setting_that_would_be_unsafe_stops_the_server(env, complaint):
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_cross_site_cookies_and_credentialed_origins_start_in_production():
+    env = {
+        **PRODUCTION_ENV,
+        "JWT_REFRESH_COOKIE_SAMESITE": "None",
+        "CORS_ALLOW_CREDENTIALS": "1",
+        "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    }
+    result = run_manage("check", env=env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_weak_signing_key_stops_the_server_and_a_good_one_starts_it(tmp_path):
@@ -119,7 +163,7 @@ def test_without_email_url_outside_debug_the_server_warns_that_mail_waits():
     environment = {key: value for key, value in PRODUCTION_ENV.items() if key != "EMAIL_URL"}
     result = run_manage("check", env=environment)
     assert result.returncode == 0, result.stderr
-    assert "outbox.W001" in result.stderr and "EMAIL_URL is not set" in result.stderr
+    assert "accounts.W003" in result.stderr and "EMAIL_URL is not set" in result.stderr
 
     worker = run_manage("worker", "--batch", env=environment)
     assert worker.returncode != 0

@@ -14,8 +14,11 @@ import type { ApiError } from "./errors.js";
 /** What `tokenAuth` and `refreshToken` answer (the fields of `TokenPayload` a client keeps). */
 export interface Tokens {
   access: string;
-  /** Null once the refresh token lives in an HttpOnly cookie instead of the body (planned). */
-  refresh: string | null;
+  /**
+   * Null when the refresh token lives in an HttpOnly cookie instead of the body (`cookie: true`);
+   * Relay types a nullable field as possibly undefined too.
+   */
+  refresh?: string | null | undefined;
   accessExpiresAt: string;
 }
 
@@ -40,23 +43,31 @@ export interface RefreshAnswer {
 }
 
 /**
- * Today's API: the refresh token travels in the body, and the client keeps it in memory.
+ * The refresh token travels in the body, and the client keeps it in memory.
  * `send` posts `refreshToken(refresh: $refresh)` and answers what the server said.
- *
- * For the planned cookie mode the browser keeps the refresh token in an HttpOnly cookie: a
- * transport like this one whose `send` takes no token, posts `refreshToken(cookie: true)`
- * with `credentials: "include"`, and whose tokens have `refresh: null`. TokenSession and the
- * links that use it stay as they are.
  */
 export function refreshInBody(send: (refresh: string) => Promise<RefreshAnswer>): RefreshTransport {
   return async (refresh) => {
     if (refresh === null) throw new SessionEnded("missing_credentials");
-    const { data, errors } = await send(refresh);
-    const refused = errors.find((error) => error.code === "UNAUTHENTICATED");
-    if (refused) throw new SessionEnded(refused.reason ?? "token_invalid");
-    if (data === null) throw new Error(errors[0]?.message ?? "refreshToken answered no data");
-    return data.refreshToken;
+    return tokensOf(await send(refresh));
   };
+}
+
+/**
+ * Browsers: the refresh token lives in an HttpOnly cookie, which no script can read. `send`
+ * posts `refreshToken(cookie: true)` with `credentials: "include"`; the browser adds the
+ * cookie, and the tokens answered have `refresh: null`. TokenSession stays as it is.
+ */
+export function refreshInCookie(send: () => Promise<RefreshAnswer>): RefreshTransport {
+  return async () => tokensOf(await send());
+}
+
+/** The tokens of a refreshToken answer; SessionEnded when the server refused the refresh token. */
+function tokensOf({ data, errors }: RefreshAnswer): Tokens {
+  const refused = errors.find((error) => error.code === "UNAUTHENTICATED");
+  if (refused) throw new SessionEnded(refused.reason ?? "token_invalid");
+  if (data === null) throw new Error(errors[0]?.message ?? "refreshToken answered no data");
+  return data.refreshToken;
 }
 
 export class TokenSession {
@@ -81,6 +92,30 @@ export class TokenSession {
 
   signIn(tokens: Tokens): void {
     this.#tokens = tokens;
+  }
+
+  /**
+   * After a page load in cookie mode: the access token was in memory and is gone, but the
+   * cookie may still hold a refresh token. Trades it for tokens (as the one refresh in flight);
+   * false when there is no session to resume and the user has to sign in.
+   */
+  async resume(): Promise<boolean> {
+    if (this.#tokens !== null) return true;
+    const resuming = (this.#refreshing ??= this.#renew(null)
+      .then((tokens) => {
+        this.#tokens = tokens;
+        return tokens.access;
+      })
+      .finally(() => {
+        this.#refreshing = null;
+      }));
+    try {
+      await resuming;
+      return true;
+    } catch (error) {
+      if (error instanceof SessionEnded) return false; // no cookie, or its session is over
+      throw error;
+    }
   }
 
   signOut(reason: string): void {
@@ -123,7 +158,7 @@ export class TokenSession {
   async #refresh(tokens: Tokens): Promise<string> {
     let renewed: Tokens;
     try {
-      renewed = await this.#renew(tokens.refresh);
+      renewed = await this.#renew(tokens.refresh ?? null);
     } catch (error) {
       // A refused refresh token ends the session. A network failure does not: the tokens stay,
       // and the next request that meets token_expired tries again.

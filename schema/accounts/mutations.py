@@ -4,6 +4,7 @@ import strawberry
 
 from accounts import passwords, registration, sessions
 from accounts.roles import CHANGE_USER, set_roles
+from schema.accounts import refresh_cookie
 from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, UserType
 from schema.permissions import AllowAny, HasCodenames, IsTokenLogin, authenticated_user, protected_mutation
 from schema.relay import parse_pk, to_global_id
@@ -17,18 +18,38 @@ class RegisterInput:
     password_confirm: str = strawberry.field(description="The same password again.")
 
 
-def token_payload(info, pair):
+def token_payload(info, pair, cookie=False):
+    """The payload of a new pair; with `cookie` the refresh token goes into the cookie, not the body."""
     info.context.act_as(info, pair.user, pair.session_id)
+    if cookie:
+        refresh_cookie.set_cookie(info, pair.refresh, pair.refresh_expires_at)
     return TokenPayload(
         access=pair.access,
-        refresh=pair.refresh,
+        refresh=None if cookie else pair.refresh,
         access_expires_at=pair.access_expires_at,
         refresh_expires_at=pair.refresh_expires_at,
         user=pair.user,
     )
 
 
-RefreshArgument = Annotated[str, strawberry.argument(description="A refresh token from tokenAuth or refreshToken.")]
+RefreshArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "A refresh token from tokenAuth or refreshToken. Without it, the refresh cookie is used "
+            "(a POST with Content-Type: application/json from an allowed Origin)."
+        )
+    ),
+]
+CookieArgument = Annotated[
+    bool | None,
+    strawberry.argument(
+        description=(
+            "Set the refresh token as an HttpOnly cookie and answer `refresh: null`, for browsers. "
+            "The access token stays in the body."
+        )
+    ),
+]
 
 
 @strawberry.type
@@ -54,18 +75,52 @@ class AccountMutations:
             str | None,
             strawberry.argument(description="A current TOTP code or an unused recovery code, when TOTP is on."),
         ] = None,
+        cookie: CookieArgument = False,
     ) -> TokenPayload:
-        return token_payload(info, passwords.login(username, password, info.context.meta, otp))
+        return token_payload(info, passwords.login(username, password, info.context.meta, otp), bool(cookie))
 
     @protected_mutation(
-        AllowAny(), description="Trade a refresh token for a new pair; a second use revokes the session."
+        AllowAny(),
+        description=(
+            "Trade a refresh token (the argument, else the cookie) for a new pair; a second use revokes the "
+            "session, except for a retry within the grace period, which gets the same new refresh token."
+        ),
     )
-    def refresh_token(self, info: strawberry.Info, refresh: RefreshArgument) -> TokenPayload:
-        return token_payload(info, sessions.rotate(refresh, info.context.meta))
+    def refresh_token(
+        self,
+        info: strawberry.Info,
+        refresh: RefreshArgument = None,
+        cookie: Annotated[
+            bool | None,
+            strawberry.argument(
+                description=(
+                    "Where the new refresh token goes: true the cookie, false the body. "
+                    "By default where the old one came from."
+                )
+            ),
+        ] = None,
+    ) -> TokenPayload:
+        from_cookie = refresh is None
+        pair = sessions.rotate(refresh_cookie.token_from_cookie(info) if from_cookie else refresh, info.context.meta)
+        to_cookie = from_cookie if cookie is None else cookie
+        if from_cookie and not to_cookie:
+            # The cookie holds the token just consumed, which is no use to anyone any more.
+            refresh_cookie.clear_cookie(info)
+        return token_payload(info, pair, to_cookie)
 
-    @protected_mutation(AllowAny(), description="Log out: revoke the session a refresh token belongs to.")
-    def revoke_token(self, info: strawberry.Info, refresh: RefreshArgument) -> RevokePayload:
-        revoked = sessions.revoke(refresh, info.context.meta)
+    @protected_mutation(
+        AllowAny(),
+        description=(
+            "Log out: revoke the session a refresh token (the argument, else the cookie) belongs to. "
+            "Using the cookie also clears it."
+        ),
+    )
+    def revoke_token(self, info: strawberry.Info, refresh: RefreshArgument = None) -> RevokePayload:
+        if refresh is None:
+            revoked = sessions.revoke(refresh_cookie.token_from_cookie(info), info.context.meta)
+            refresh_cookie.clear_cookie(info)
+        else:
+            revoked = sessions.revoke(refresh, info.context.meta)
         info.context.forget_viewer()
         return RevokePayload(revoked=revoked)
 
@@ -83,10 +138,11 @@ class AccountMutations:
         info: strawberry.Info,
         old_password: Annotated[str, strawberry.argument(description="The current password.")],
         new_password: Annotated[str, strawberry.argument(description="The new password.")],
+        cookie: CookieArgument = False,
     ) -> TokenPayload:
         pair = passwords.change_password(authenticated_user(info), old_password, new_password, info.context.meta)
         info.context.forget_viewer()
-        return token_payload(info, pair)
+        return token_payload(info, pair, bool(cookie))
 
     @protected_mutation(
         HasCodenames(CHANGE_USER),

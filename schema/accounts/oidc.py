@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 
 from accounts import oidc
-from schema.accounts.mutations import token_payload
+from schema.accounts.mutations import CookieArgument, token_payload
 from schema.accounts.types import TokenPayload
 from schema.permissions import AllowAny, inherit_visibility, protected_field, protected_mutation
 
@@ -81,9 +81,6 @@ class OidcMutations:
                 )
             ),
         ] = None,
-        cookie: Annotated[
-            bool | None,
-            strawberry.argument(description="As tokenAuth's `cookie`: the refresh token in a cookie, for browsers."),
-        ] = False,
+        cookie: CookieArgument = False,
     ) -> TokenPayload:
-        return token_payload(info, oidc.login(provider, code, state, otp, info.context.meta))
+        return token_payload(info, oidc.login(provider, code, state, otp, info.context.meta), bool(cookie))

@@ -114,7 +114,12 @@ class RegisterPayload:
 @strawberry.type(description="A fresh access and refresh token of one login session.")
 class TokenPayload:
     access: str = strawberry.field(description="Access token: send it as `Authorization: Bearer <access>`.")
-    refresh: str = strawberry.field(description="Refresh token: trade it once for a new pair with refreshToken.")
+    refresh: str | None = strawberry.field(
+        description=(
+            "Refresh token: trade it once for a new pair with refreshToken. "
+            "Null when it was set as a cookie instead (`cookie: true`)."
+        )
+    )
     access_expires_at: datetime = strawberry.field(description="When the access token expires.")
     refresh_expires_at: datetime = strawberry.field(description="When the refresh token expires.")
     user: UserType = strawberry.field(description="The logged-in user, who is the viewer within this payload.")

@@ -61,6 +61,10 @@ class AuditEventType(relay.Node):
     user_agent: str | None = strawberry.field(description="The client's User-Agent header, cut to 512 characters.")
     success: bool = strawberry.field(description="False for refusals and failures.")
     created_at: datetime = strawberry.field(description="When it happened.")
+    request_id: str = strawberry.field(
+        description="The X-Request-ID of the request that caused it, also on that request's log lines; "
+        "empty for an event recorded outside a request (a management command)."
+    )
 
     @classmethod
     def is_type_of(cls, obj, info):

@@ -33,11 +33,10 @@ class Redirect:
 class OidcProviderServer(GunicornServer):
     """django-oauth-toolkit with OIDC on (tests/oidc_provider), signing with an RSA key made here."""
 
-    wsgi_application = "tests.oidc_provider.wsgi:application"
-
     def __init__(self, folder, users):
         super().__init__(
             folder,
+            app="tests.oidc_provider.wsgi:application",
             DJANGO_SETTINGS_MODULE="tests.oidc_provider.settings",
             PROVIDER_RSA_PRIVATE_KEY=private_pem("RSA-2048", "oidc provider"),
             PROVIDER_FORGERY_RSA_PRIVATE_KEY=private_pem("RSA-2048", "oidc forger"),

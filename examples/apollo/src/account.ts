@@ -1,5 +1,5 @@
-import type { ApolloClient } from "@apollo/client";
-import { signInWith, type LoginResult } from "../../common/login.js";
+import type { ApolloClient, TypedDocumentNode } from "@apollo/client";
+import { signInWith, type LoginResult, type TokenAuthData } from "../../common/login.js";
 import type { TokenSession } from "../../common/session.js";
 import { apiErrorsOf, type ApiError } from "./errors.js";
 import { graphql } from "./gql/index.js";
@@ -47,13 +47,17 @@ export const MeDocument = graphql(`
   }
 `);
 
+type Credentials = { username: string; password: string; otp?: string };
+
+/** Signs in with `tokenAuth`: LoginDocument keeps the refresh token in memory (see browser.ts for the cookie). */
 export async function login(
   client: ApolloClient,
   session: TokenSession,
-  credentials: { username: string; password: string; otp?: string },
+  credentials: Credentials,
+  mutation: TypedDocumentNode<TokenAuthData, Credentials> = LoginDocument,
 ): Promise<LoginResult> {
   try {
-    const { data } = await client.mutate({ mutation: LoginDocument, variables: credentials });
+    const { data } = await client.mutate({ mutation, variables: credentials });
     return signInWith(session, data ?? null, []);
   } catch (error) {
     const errors = apiErrorsOf(error);

@@ -3,7 +3,7 @@ import { SetContextLink } from "@apollo/client/link/context";
 import { ErrorLink } from "@apollo/client/link/error";
 import { relayStylePagination } from "@apollo/client/utilities";
 import { from, of, switchMap } from "rxjs";
-import { refreshInBody, TokenSession } from "../../common/session.js";
+import { refreshInBody, refreshInCookie, TokenSession } from "../../common/session.js";
 import { unauthenticatedReason } from "./errors.js";
 import { graphql } from "./gql/index.js";
 import { postOperation } from "./request.js";
@@ -27,16 +27,37 @@ export const RefreshTokenDocument = graphql(`
   }
 `);
 
+export const BrowserRefreshDocument = graphql(`
+  mutation BrowserRefresh {
+    refreshToken(cookie: true) {
+      access
+      refresh
+      accessExpiresAt
+    }
+  }
+`);
+
 export interface ClientOptions {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:8000/graphql/ */
   uri: string;
+  /**
+   * Browsers: the refresh token lives in the server's HttpOnly cookie, not in memory (sign in
+   * with browserLogin). Every request goes with `credentials: "include"`, so that the browser
+   * stores and sends the cookie on another origin too.
+   */
+  refreshCookie?: boolean;
   /** Called once when the session ends: a refused refresh, a revoked or invalid token. */
   onSignedOut?: (reason: string) => void;
   fetch?: typeof fetch;
 }
 
-export function createClient({ uri, onSignedOut, fetch: fetchImpl = fetch }: ClientOptions) {
-  const refresh = refreshInBody((token) => postOperation(uri, RefreshTokenDocument, { refresh: token }, fetchImpl));
+export function createClient({ uri, refreshCookie = false, onSignedOut, fetch: baseFetch = fetch }: ClientOptions) {
+  const fetchImpl: typeof fetch = refreshCookie
+    ? (input, init) => baseFetch(input, { ...init, credentials: "include" })
+    : baseFetch;
+  const refresh = refreshCookie
+    ? refreshInCookie(() => postOperation(uri, BrowserRefreshDocument, {}, fetchImpl))
+    : refreshInBody((token) => postOperation(uri, RefreshTokenDocument, { refresh: token }, fetchImpl));
   const session = new TokenSession(refresh, onSignedOut);
 
   // Authorization: Bearer <access> on every operation, from memory.

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { login, logout, MeDocument, register } from "./account.js";
+import { browserLogin, browserLogout } from "./browser.js";
 import { createClient, RefreshTokenDocument } from "./client.js";
 import { apiErrorsOf } from "./errors.js";
 import { postOperation } from "./request.js";
@@ -21,17 +22,50 @@ const accessLifetimeSeconds = Number(process.env["ACCESS_TOKEN_LIFETIME"] ?? "30
 const password = "a long enough passphrase";
 // New accounts on every run, so that the script can run again against the same server.
 const run = Date.now().toString(36);
-const names = { alice: `alice-${run}`, bob: `bob-${run}`, carol: `carol-${run}` };
+const names = { alice: `alice-${run}`, bob: `bob-${run}`, carol: `carol-${run}`, dave: `dave-${run}` };
 
-/** A client of its own for one user, which counts the operations it sends by name. */
-function clientFor() {
+/**
+ * What a browser adds that Node's fetch does not: the page's Origin on every request, and a
+ * cookie jar for requests with `credentials: "include"`. Tabs given the same jar share its cookies.
+ */
+function browserFetch(jar: Map<string, string>): typeof fetch {
+  const origin = new URL(uri).origin; // the page is served by the API's own origin
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set("Origin", origin);
+    const withCookies = init?.credentials === "include";
+    if (withCookies && jar.size > 0) headers.set("Cookie", [...jar].map(([name, value]) => `${name}=${value}`).join("; "));
+    const response = await fetch(input, { ...init, headers });
+    for (const line of withCookies ? response.headers.getSetCookie() : []) {
+      const [pair = "", ...attributes] = line.split(";").map((part) => part.trim());
+      const name = pair.slice(0, pair.indexOf("="));
+      const value = pair.slice(pair.indexOf("=") + 1).replace(/^""$/, "");
+      const expired = attributes.some((attribute) => attribute.toLowerCase() === "max-age=0");
+      if (expired || value === "") jar.delete(name);
+      else jar.set(name, value);
+    }
+    return response;
+  };
+}
+
+/**
+ * A client of its own for one user, which counts the operations it sends by name. With a cookie
+ * jar it is a browser tab that keeps the refresh token in the server's cookie.
+ */
+function clientFor(cookieJar?: Map<string, string>) {
   const sent: string[] = [];
   const signedOut: string[] = [];
+  const network = cookieJar ? browserFetch(cookieJar) : fetch;
   const countingFetch: typeof fetch = (input, init) => {
     sent.push(JSON.parse(String(init?.body)).operationName);
-    return fetch(input, init);
+    return network(input, init);
   };
-  const { client, session } = createClient({ uri, fetch: countingFetch, onSignedOut: (reason) => signedOut.push(reason) });
+  const { client, session } = createClient({
+    uri,
+    fetch: countingFetch,
+    refreshCookie: cookieJar !== undefined,
+    onSignedOut: (reason) => signedOut.push(reason),
+  });
   const count = (name: string) => sent.filter((sentName) => sentName === name).length;
   return { client, session, sent, signedOut, count };
 }
@@ -97,12 +131,21 @@ assert.equal((await login(carol.client, carol.session, { ...carolLogin, otp: rec
 let stolen = alice.session.refreshToken!;
 for (let i = 0; i < 2; i++) {
   const { data } = await postOperation(uri, RefreshTokenDocument, { refresh: stolen });
-  stolen = data!.refreshToken.refresh;
+  stolen = data!.refreshToken.refresh!;
 }
 
-// 4. Bob signs in, then everyone's access token expires.
+// 4. Bob signs in; dave signs in from a browser, the refresh token in an HttpOnly cookie that
+//    the page never sees. Then everyone's access token expires.
 const bob = clientFor();
 await signUpAndIn(bob, names.bob);
+const daveCookies = new Map<string, string>();
+const dave = clientFor(daveCookies);
+assert.equal(await register(dave.client, { username: names.dave, email: `${names.dave}@example.com`, password }), null);
+const daveLogin = { username: names.dave, password };
+assert.deepEqual(await browserLogin(dave.client, dave.session, daveLogin), { status: "signedIn", username: names.dave });
+assert.equal(dave.session.refreshToken, null);
+assert.equal(daveCookies.size, 1);
+const firstCookie = [...daveCookies.values()][0];
 await sleep((accessLifetimeSeconds + 1.5) * 1000);
 
 // 5. Five operations at once with bob's expired token: each meets token_expired, one refresh
@@ -122,6 +165,27 @@ assert.equal(burstSent.length, 11, `five refused, one refresh, five retried; sen
 const bobTasks = await loadAllTasks(bob.client, 20);
 assert.deepEqual(bobTasks.map(taskTitle).sort(), ["bob's first", "bob's second"]);
 
+// 5b. The same for dave's tab: three operations at once, one refresh from the cookie, which
+//     the server rotated. Then two more tabs open together: each has no access token yet, and
+//     both trade the same cookie at once; the server's retry grace gives both the same new one.
+const daveBefore = dave.sent.length;
+await Promise.all([
+  dave.client.query({ query: MeDocument, fetchPolicy: "network-only" }),
+  dave.client.query({ query: TasksDocument, variables: { first: 1 }, fetchPolicy: "network-only" }),
+  createTask(dave.client, "dave's first"),
+]);
+const daveBurst = dave.sent.slice(daveBefore);
+assert.equal(daveBurst.filter((name) => name === "BrowserRefresh").length, 1, `sent: ${daveBurst}`);
+assert.notEqual([...daveCookies.values()][0], firstCookie);
+const tabs = [clientFor(daveCookies), clientFor(daveCookies)];
+assert.deepEqual(await Promise.all(tabs.map((tab) => tab.session.resume())), [true, true]);
+assert.deepEqual(tabs.map((tab) => tab.sent), [["BrowserRefresh"], ["BrowserRefresh"]]);
+assert.equal(daveCookies.size, 1);
+for (const tab of [dave, ...tabs]) {
+  const { data } = await tab.client.query({ query: MeDocument, fetchPolicy: "network-only" });
+  assert.equal(data!.me.username, names.dave);
+}
+
 // 6. alice's refresh is refused (reuse of a consumed token revokes the session): she is
 //    signed out, and the operation answers its original error.
 const aliceRefreshes = alice.count("RefreshToken");
@@ -133,9 +197,17 @@ assert.equal(alice.count("RefreshToken") - aliceRefreshes, 1);
 const anonymous = await errorOf(alice.client.query({ query: MeDocument, fetchPolicy: "network-only" }));
 assert.equal(anonymous?.reason, "missing_credentials");
 
-// 7. bob signs out: his session is revoked on the server.
+// 7. bob signs out: his session is revoked on the server. dave signs out in one tab: the
+//    server revokes the session and clears the cookie, and his other tabs are signed out at their
+//    next request; a tab opened later has no session to resume.
 await logout(bob.client, bob.session);
 assert.equal(bob.session.signedIn, false);
+await browserLogout(tabs[0]!.client, tabs[0]!.session);
+assert.equal(daveCookies.size, 0);
+const revoked = await errorOf(dave.client.query({ query: MeDocument, fetchPolicy: "network-only" }));
+assert.equal(revoked?.reason, "token_revoked");
+assert.deepEqual(dave.signedOut, ["token_revoked"]);
+assert.equal(await clientFor(daveCookies).session.resume(), false);
 
 console.log(
   JSON.stringify({
@@ -144,5 +216,6 @@ console.log(
     burst: burstSent,
     refreshesInBurst: burstSent.filter((name) => name === "RefreshToken").length,
     aliceSignedOut: alice.signedOut,
+    cookieRefreshesInBurst: daveBurst.filter((name) => name === "BrowserRefresh").length,
   }),
 );

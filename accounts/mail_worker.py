@@ -18,7 +18,7 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-logger = logging.getLogger("outbox.worker")
+logger = logging.getLogger("accounts.mail_worker")
 
 
 def take_back_abandoned_jobs():

@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from django_tasks_db.management.commands.db_worker import valid_interval
 
-from outbox import worker
-from outbox.checks import NO_TRANSPORT
+from accounts import mail_worker as worker
+from accounts.checks import NO_TRANSPORT
 
 
 class Command(BaseCommand):

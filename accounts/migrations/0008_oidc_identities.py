@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_email_verification_and_link_tokens'),
+        ('accounts', '0007_refresh_token_successor'),
     ]
 
     operations = [

@@ -2,7 +2,7 @@
 
 send_later(builder, **arguments) stores a job in the caller's transaction: if that rolls back the
 job never existed, and once it commits the job is in the database, whatever happens to the
-process that made it. A worker (`manage.py worker`, outbox.worker) runs the job: `builder(**arguments)`
+process that made it. A worker (`manage.py worker`, accounts.mail_worker) runs the job: `builder(**arguments)`
 makes the message, or None when there is nothing to send, and the message leaves through the
 transport EMAIL_URL names. Builders make their links' tokens as they run, in the worker, so no
 secret is stored in a job, its arguments or the error of a failed attempt.
@@ -19,7 +19,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 FIRST_RETRY_DELAY = 30  # seconds
 MAX_RETRY_DELAY = 3600
@@ -49,3 +50,13 @@ def deliver(builder, arguments, attempt):
             next_attempt = deliver.using(run_after=timezone.now() + retry_delay(attempt))
             next_attempt.enqueue(builder, arguments, attempt + 1)
         raise
+
+
+def waiting_count():
+    """Mail jobs not sent yet: ready (now or after a retry delay) or being sent."""
+    return DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).count()
+
+
+def failed_count():
+    """Failed attempts still in the table (each failed attempt queued the next, until the last)."""
+    return DBTaskResult.objects.failed().count()
