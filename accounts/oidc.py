@@ -34,11 +34,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from joserfc.errors import JoseError
 
-from accounts import audit, ratelimit, sessions, totp, usernames
+from accounts import audit, passwords, ratelimit, sessions, totp, usernames
 from accounts.digests import digest
 from accounts.email_rules import address_errors
 from accounts.exceptions import InvalidCredentials, OidcFailed, OtpInvalid, OtpRequired, ValidationFailed
 from accounts.models import OidcAuthorizationRequest, OidcIdentity, User
+from project import metrics
 
 logger = logging.getLogger("accounts.oidc")
 
@@ -87,6 +88,15 @@ def authorization_url(provider_name, redirect_uri, meta):
     return Authorization(url=made["url"], state=made["state"])
 
 
+def _login_result(error):
+    """What metrics.OIDC_LOGINS counts for a refused oidcLogin: the OIDC_FAILED reason, or what
+    tokenAuth's count says for the same refusal."""
+    if isinstance(error, OidcFailed):
+        return error.reason
+    return passwords.LOGIN_FAILURE_RESULTS.get(type(error))
+
+
+@metrics.counting(metrics.OIDC_LOGINS, _login_result)
 def login(provider_name, code, state, otp, meta):
     """oidcLogin: trade the code for a verified identity and start a session for its user, as
     tokenAuth does. Every call that finds its state uses it up, unless it ends in OTP_REQUIRED

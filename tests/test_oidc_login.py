@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 import time_machine
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts import oidc
@@ -543,3 +544,16 @@ def test_the_client_authenticates_as_the_provider_supports(supported, chosen):
     metadata = {} if supported is None else {"token_endpoint_auth_methods_supported": supported}
     assert oidc._client_authentication(metadata) == chosen
 
+
+@override_settings(METRICS_ENABLED=True)
+def test_logins_are_counted_by_result_without_the_providers_name(gql, oidc_provider):
+    from tests.test_metrics import Change
+
+    change = Change()
+    log_in(gql, oidc_provider)
+    log_in(gql, oidc_provider, clients.WRONG_NONCE)
+    finish(gql, "a name a client made up", "code", "state")
+
+    counted = {result: change.of("graphql_auth_oidc_logins_total", result=result) for result in
+               ("success", "invalid_id_token", "unknown_provider")}  # fmt: skip
+    assert counted == {"success": 1, "invalid_id_token": 1, "unknown_provider": 1}
