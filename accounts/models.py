@@ -263,6 +263,8 @@ class OidcIdentity(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="accounts_oidc_identity_unique")]
+        verbose_name = "OpenID Connect identity"
+        verbose_name_plural = "OpenID Connect identities"
 
 
 class OidcAuthorizationRequest(models.Model):
