@@ -42,10 +42,11 @@ run: export DJANGO_DEBUG ?= 1
 # The mail queue's worker runs in the background of the same shell and stops with the server.
 run: migrate graphiql
 	$(PY) manage.py worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) -m uvicorn project.asgi:application --host 127.0.0.1 --port 8000 --lifespan off
 
+# One pytest process per core; a file's tests stay in one process, so a test file's live servers start once.
 test: install graphiql
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 schema: install
 	DJANGO_DEBUG=1 $(PY) manage.py export_schema

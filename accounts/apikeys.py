@@ -135,7 +135,7 @@ def authenticate(secret, client_ip=None):
     if key is None or not hmac.compare_digest(key.secret_hash, digest(match[0])):
         raise TokenRejected(TokenRejected.API_KEY_INVALID)
     now = timezone.now()
-    if key.revoked_at is not None or key.expires_at <= now or not key.user.is_active:
+    if not key.is_usable(now):
         raise TokenRejected(TokenRejected.API_KEY_INVALID)
     _note_use(key, now, client_ip)
     return key

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from accounts import apikeys, tokens
 from accounts.exceptions import TokenRejected
@@ -15,6 +16,9 @@ class Viewer:
     api_key: object = None
     # Set when a credential was presented but refused; such a request is never anonymous.
     rejection: str | None = None
+    # When the credential stops working by itself (the access token's exp, the key's expiry),
+    # for what outlives a request: an open WebSocket (schema/sockets).
+    expires_at: datetime | None = None
 
     @property
     def is_authenticated(self):
@@ -60,9 +64,9 @@ def authenticate_access_token(raw_token):
     if str(session.user_id) != claims["user_id"]:
         raise TokenRejected(TokenRejected.INVALID)
     session.check_usable()
-    return Viewer(user=session.user, session_id=session.id)
+    return Viewer(user=session.user, session_id=session.id, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
 
 
 def authenticate_api_key(secret, client_ip=None):
     key = apikeys.authenticate(secret, client_ip)
-    return Viewer(user=key.user, api_key=key)
+    return Viewer(user=key.user, api_key=key, expires_at=key.expires_at)

@@ -225,6 +225,10 @@ class ApiKey(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix})"
 
+    def is_usable(self, now):
+        """Not revoked, not expired, and its owner still active. Needs `user` loaded."""
+        return self.revoked_at is None and self.expires_at > now and self.user.is_active
+
 
 class LinkToken(models.Model):
     """A single-use secret mailed in a link: a password reset, or the proof of an address.

@@ -7,7 +7,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-" + "x" * 48)
 os.environ["DJANGO_DEBUG"] = "0"
 
 from project.settings import *  # noqa: E402,F403
-from project.settings import INSTALLED_APPS, RATELIMIT_USE_CACHE, SECRET_KEY  # noqa: E402
+from project.settings import INSTALLED_APPS, PERSISTED_QUERIES_CACHE, RATELIMIT_USE_CACHE, SECRET_KEY  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework", "rest_framework_simplejwt"]
 ROOT_URLCONF = "bench.urls"
@@ -19,7 +19,7 @@ DATABASES = {
 }
 CACHES = {
     alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
-    for alias in ("default", RATELIMIT_USE_CACHE)
+    for alias in ("default", RATELIMIT_USE_CACHE, PERSISTED_QUERIES_CACHE)
 }
 ALLOWED_HOSTS = ["testserver"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

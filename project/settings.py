@@ -1,5 +1,6 @@
 """Settings, read from the environment (every variable is listed in the README)."""
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -128,11 +129,15 @@ DATABASES = {
 # before its window ends; the default cache is for things that may be evicted.
 RATELIMIT_USE_CACHE = "ratelimit"
 REDIS_URL = env_str("REDIS_URL")
+# Documents registered by Apollo's automatic persisted queries (schema.persisted) have a cache of
+# their own too: a bounded number of entries, so filling it can neither evict a counter nor fill a
+# Redis that must not evict.
+PERSISTED_QUERIES_CACHE = "persisted_queries"
 if REDIS_URL:
     # Redis itself must not evict them: its maxmemory-policy must be noeviction (accounts.checks).
     CACHES = {
         alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        for alias in ("default", RATELIMIT_USE_CACHE)
+        for alias in ("default", RATELIMIT_USE_CACHE, PERSISTED_QUERIES_CACHE)
     }
 else:
     # The database cache is shared by every process that uses the same database,
@@ -146,7 +151,30 @@ else:
             "BACKEND": "project.cache.CounterDatabaseCache",
             "LOCATION": "ratelimit_counters",
         },
+        PERSISTED_QUERIES_CACHE: {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "persisted_queries",
+            "TIMEOUT": None,
+        },
     }
+
+# Live updates (API.md section 12, docs/subscriptions.md): task events reach the subscribers of
+# every process through Redis when there is one, else those of this process only. Processes that
+# share a database share its events; a Redis shared by several deployments keeps them apart.
+def channel_layer_prefix(database):
+    identity = "|".join(str(database.get(key) or "") for key in ("ENGINE", "NAME", "HOST", "PORT"))
+    return "asgi:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": channel_layer_prefix(DATABASES["default"])},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.PermissionBackend"]
@@ -257,6 +285,41 @@ GRAPHQL_MAX_NODES = env_int("GRAPHQL_MAX_NODES", 10_000)
 # About the bytes of JSON one answer may hold (schema.execution counts them as leaves complete).
 GRAPHQL_MAX_RESPONSE_BYTES = env_int("GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000)
 
+# The WebSocket of subscriptions (API.md section 12): subscriptions one socket may hold, seconds a
+# socket may take to send connection_init, sockets one user may hold open in one server process,
+# and how often each process rechecks the credentials of all its open sockets (one query each time).
+GRAPHQL_WS_MAX_SUBSCRIPTIONS = env_int("GRAPHQL_WS_MAX_SUBSCRIPTIONS", 20)
+GRAPHQL_WS_CONNECTION_INIT_TIMEOUT = env_int("GRAPHQL_WS_CONNECTION_INIT_TIMEOUT", 10)
+GRAPHQL_WS_MAX_SOCKETS_PER_USER = env_int("GRAPHQL_WS_MAX_SOCKETS_PER_USER", 10)
+GRAPHQL_WS_RECHECK_SECONDS = env_int("GRAPHQL_WS_RECHECK_SECONDS", 2)
+if min(GRAPHQL_WS_MAX_SUBSCRIPTIONS, GRAPHQL_WS_CONNECTION_INIT_TIMEOUT, GRAPHQL_WS_MAX_SOCKETS_PER_USER) < 1:
+    raise ImproperlyConfigured(
+        "GRAPHQL_WS_MAX_SUBSCRIPTIONS, GRAPHQL_WS_CONNECTION_INIT_TIMEOUT and GRAPHQL_WS_MAX_SOCKETS_PER_USER "
+        "must be at least 1."
+    )
+if not 1 <= GRAPHQL_WS_RECHECK_SECONDS <= 4:
+    raise ImproperlyConfigured(
+        "GRAPHQL_WS_RECHECK_SECONDS must be between 1 and 4: a revoked credential's socket must close within 5 seconds."
+    )
+
+# Persisted documents (API.md section 13): manifest files of trusted documents, read and validated
+# at start (schema.manifests); whether only those run; how many documents Apollo's automatic
+# persisted queries may register (schema.persisted).
+GRAPHQL_TRUSTED_DOCUMENTS = env_list("GRAPHQL_TRUSTED_DOCUMENTS")
+GRAPHQL_TRUSTED_DOCUMENTS_ONLY = env_bool("GRAPHQL_TRUSTED_DOCUMENTS_ONLY", False)
+GRAPHQL_APQ_MAX_ENTRIES = env_int("GRAPHQL_APQ_MAX_ENTRIES", 1000)
+if GRAPHQL_APQ_MAX_ENTRIES < 1:
+    raise ImproperlyConfigured("GRAPHQL_APQ_MAX_ENTRIES must be at least 1.")
+if GRAPHQL_TRUSTED_DOCUMENTS_ONLY and not GRAPHQL_TRUSTED_DOCUMENTS:
+    raise ImproperlyConfigured(
+        "GRAPHQL_TRUSTED_DOCUMENTS_ONLY=1 needs GRAPHQL_TRUSTED_DOCUMENTS: no document could run."
+    )
+
+# Points each viewer may spend per hour on operations (API.md section 14, accounts.budget).
+GRAPHQL_POINTS_PER_HOUR = env_int("GRAPHQL_POINTS_PER_HOUR", 5000)
+if not 1 <= GRAPHQL_POINTS_PER_HOUR < 10**9:
+    raise ImproperlyConfigured("GRAPHQL_POINTS_PER_HOUR must be between 1 and 999999999.")
+
 # Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the RATELIMIT_USE_CACHE cache.
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
 REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
@@ -322,8 +385,14 @@ CORS_ALLOWED_ORIGINS = env_list(
 )
 CORS_ALLOW_HEADERS = ("authorization", "x-api-key", "content-type")
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
-# A browser client may read the request id, to quote it in an error report.
-CORS_EXPOSE_HEADERS = ("X-Request-ID",)
+# Browser clients may read the request id (to quote it in an error report) and their budget.
+CORS_EXPOSE_HEADERS = (
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Used",
+    "X-RateLimit-Reset",
+)
 # Lets the listed origins send the refresh cookie (the only cookie the API reads): never to any origin.
 CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", False)
 if CORS_ALLOW_CREDENTIALS and "*" in CORS_ALLOWED_ORIGINS:

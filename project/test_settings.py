@@ -26,3 +26,5 @@ if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
     # get wiped under, another's tests.
     for alias in CACHES:  # noqa: F405 (the default cache and the rate-limit counters')
         CACHES[alias]["KEY_PREFIX"] = os.environ["PYTEST_XDIST_WORKER"]  # noqa: F405
+    # and each hears only the task events its own tests publish.
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] += ":" + os.environ["PYTEST_XDIST_WORKER"]  # noqa: F405

@@ -16,7 +16,9 @@ Where each requirement is checked:
   before anything runs (InheritedFieldCodenames): the viewer gets FORBIDDEN and no data, and
   no mutation of the document runs;
 - under a field that returns a payload whose user is the viewer (TokenPayload): for that user,
-  once the field has resolved (check_payload_viewer).
+  once the field has resolved (check_payload_viewer);
+- under a subscription field: by its rule, when the client subscribes and again for the viewer
+  of every event (schema.permissions.SubscriptionRule).
 """
 
 from functools import cache
@@ -30,6 +32,7 @@ from graphql import (
     GraphQLError,
     GraphQLObjectType,
     InlineFragmentNode,
+    OperationType,
     get_named_type,
     get_operation_ast,
     is_abstract_type,
@@ -223,22 +226,34 @@ def resolve_payload_for_its_viewer(resolve, info):
             failure = error
         else:
             failure = None
-            raw_info = info._raw_info
-            returned = get_named_type(raw_info.return_type)
-            required = set()
-            for field_node in raw_info.field_nodes:
-                if field_node.selection_set is not None:
-                    required |= inherited_requirements(
-                        info.schema, returned, field_node.selection_set, raw_info.fragments, configured_map()
-                    )
-            refuse(configured_verdict(viewer_of(info), required))
+            refuse(selection_verdict(info, viewer_of(info)))
     if failure is not None:
         raise failure
     return payload
 
 
+def selection_verdict(info, viewer):
+    """Whether `viewer` holds the codenames of the fields without a rule of their own selected
+    below this field (schema.permissions.SubscriptionRule, and payloads whose user is the viewer)."""
+    configured = configured_map()
+    if not configured:
+        return ALLOWED
+    raw_info = info._raw_info
+    returned = get_named_type(raw_info.return_type)
+    required = set()
+    for field_node in raw_info.field_nodes:
+        if field_node.selection_set is not None:
+            required |= inherited_requirements(
+                info.schema, returned, field_node.selection_set, raw_info.fragments, configured
+            )
+    return configured_verdict(viewer, required)
+
+
 class InheritedFieldCodenames(SchemaExtension):
-    """Operator codenames for fields without a rule of their own, checked once before execution."""
+    """Operator codenames for fields without a rule of their own, checked once before execution.
+
+    Not for subscriptions, whose field's rule checks them for every event (SubscriptionRule).
+    """
 
     def on_execute(self):
         configured = configured_map()
@@ -246,7 +261,7 @@ class InheritedFieldCodenames(SchemaExtension):
             context = self.execution_context
             document = context.graphql_document
             operation = get_operation_ast(document, context.provided_operation_name) if document else None
-            if operation is not None:
+            if operation is not None and operation.operation != OperationType.SUBSCRIPTION:
                 graphql_schema = context.schema._schema
                 fragments = {
                     definition.name.value: definition

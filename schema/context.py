@@ -2,12 +2,23 @@ from functools import cached_property
 
 from strawberry.django.context import StrawberryDjangoContext
 
+from accounts import budget
 from accounts.authentication import Viewer, authenticate
 from accounts.request_meta import RequestMeta
 
 
 class Context(StrawberryDjangoContext):
     """Per-request state; the viewer is resolved on first use and only once."""
+
+    # The budget charged for the request's operation (schema.budget.charge), for rateLimit and the
+    # X-RateLimit-* headers; None until it is charged.
+    rate_limit = None
+    # The hash an APQ registration is stored under once its document validates (schema.persisted).
+    register_document_as = None
+
+    def budget_holder(self):
+        """Whose budget the request spends: the viewer's credential named it, even if a field ended that session."""
+        return budget.holder(self.actor, self.meta)
 
     @cached_property
     def viewer(self):

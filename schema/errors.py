@@ -3,9 +3,11 @@
 import logging
 from collections.abc import Iterator
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.utils.str_converters import to_camel_case
 
 from accounts import audit
@@ -34,6 +36,8 @@ OTP_INVALID = "OTP_INVALID"
 RATE_LIMITED = "RATE_LIMITED"
 OIDC_FAILED = "OIDC_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+PERSISTED_QUERY_ONLY = "PERSISTED_QUERY_ONLY"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 # Every code a client can get (docs/errors.md); metrics count outcomes by these and no others.
 CODES = frozenset(
@@ -117,10 +121,18 @@ def from_domain_error(error):
 
 
 def is_about_the_document(error: GraphQLError):
-    """Parse and validation errors, and errors GraphQL raised itself (variable coercion,
-    which wraps the scalar's own GraphQLError and, being about the request, has no path)."""
+    """Parse and validation errors, errors GraphQL raised itself (variable coercion, which wraps
+    the scalar's own GraphQLError and, being about the request, has no path), and an operation
+    of a kind the transport does not run (a query sent over the subscriptions' WebSocket)."""
     original = error.original_error
-    return original is None or (isinstance(original, GraphQLError) and error.path is None)
+    return (
+        original is None
+        or (isinstance(original, GraphQLError) and error.path is None)
+        or isinstance(original, InvalidOperationTypeError)
+    )
+
+
+SUBSCRIPTIONS_ONLY = "The WebSocket runs subscriptions only; send queries and mutations with POST /graphql/."
 
 
 def is_unexpected(error: GraphQLError):
@@ -132,8 +144,9 @@ def format_error(error: GraphQLError):
     original = error.original_error
     if is_about_the_document(error):
         code = (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
+        message = SUBSCRIPTIONS_ONLY if isinstance(original, InvalidOperationTypeError) else error.message
         return GraphQLError(
-            error.message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code}
+            message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code}
         )
     api_error = from_domain_error(original)
     if api_error is None:
@@ -152,16 +165,35 @@ class ContractErrors(SchemaExtension):
     Every FORBIDDEN passes through here, whichever rule raised it, so this is where the
     audit log learns of refusals: one PERMISSION_DENIED event per operation that had any,
     recorded for the request's actor (a later field may have ended the viewer's session).
+
+    A subscription's results (schema/sockets) are sent one by one while the operation runs,
+    so each is shaped before it leaves (on_stream_result), and the operation's one refusal
+    event is written at its first FORBIDDEN, outside the socket's event loop.
     """
 
     def on_operation(self) -> Iterator[None]:
+        self.streamed = self.refusal_recorded = False
         yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [format_error(error) for error in result.errors]
-            if any(error.extensions["code"] == FORBIDDEN for error in result.errors):
-                context = self.execution_context.context
-                audit.record(audit.EventType.PERMISSION_DENIED, context.meta, user=context.actor.user, success=False)
+        if not self.streamed and _shape_errors(self.execution_context.result):
+            audit.record(audit.EventType.PERMISSION_DENIED, **self._refusal())
+
+    async def on_stream_result(self, result):
+        self.streamed = True
+        if _shape_errors(result) and not self.refusal_recorded:
+            self.refusal_recorded = True
+            await database_sync_to_async(audit.record)(audit.EventType.PERMISSION_DENIED, **self._refusal())
+
+    def _refusal(self):
+        context = self.execution_context.context
+        return {"meta": context.meta, "user": context.actor.user, "success": False}
+
+
+def _shape_errors(result):
+    """Give the result's errors their contract shape; whether one of them is FORBIDDEN."""
+    if result is None or not result.errors:
+        return False
+    result.errors = [format_error(error) for error in result.errors]
+    return any(error.extensions["code"] == FORBIDDEN for error in result.errors)
 
 
 def log_unexpected_errors(errors):

@@ -18,6 +18,11 @@ synchronously and asynchronously).
 
 On both paths every leaf value is counted against the response budget as it is completed
 (PlainFieldShortcut.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
+
+Each event of a subscription is an answer of its own, with a budget of its own. It is executed
+on the socket's event loop, where the ORM may not run (its resolvers are the same synchronous
+ones a query runs), so the whole event runs in the ORM's thread, in one hop with the executions of
+the same event for the process's other subscribers (schema.orm_thread).
 """
 
 from functools import partial
@@ -25,13 +30,22 @@ from json.encoder import encode_basestring_ascii
 from operator import attrgetter
 
 from django.conf import settings
-from graphql import ExecutionResult, GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    OperationType,
+    is_leaf_type,
+)
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from schema.errors import GRAPHQL_VALIDATION_FAILED
+from schema.orm_thread import run_in_orm_thread
 
 _UNKNOWN = object()
 
@@ -138,7 +152,26 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         if self.response_bytes_left < 0:
             raise ResponseTooLarge
 
+    def build_per_event_executor(self, payload):
+        # graphql-core copies the subscription's executor for each event, sharing its caches of the
+        # selections collected, which are keyed by objects each event makes anew: shared, they
+        # would keep every event's alive as long as the subscription lasts.
+        executor = super().build_per_event_executor(payload)
+        executor._relevant_sub_fields = {}
+        executor.plain_leaves = {}
+        return executor
+
     def execute_operation(self, serially=None):
+        # Of a subscription, graphql-core executes only events (build_per_event_executor).
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            return self.execute_event(serially)
+        return self.execute_in_budget(serially)
+
+    async def execute_event(self, serially):
+        result = await run_in_orm_thread(partial(self.execute_in_budget, serially))
+        return await result if self.is_awaitable(result) else result
+
+    def execute_in_budget(self, serially):
         try:
             result = super().execute_operation(serially)
         except ResponseTooLarge:

@@ -8,7 +8,10 @@ enabled, the ban on introspection; all of them with "did you mean" suggestions h
 outside DEBUG. A valid document then meets the node limit (schema.node_count), whose
 shape is cached with the document's validation and whose count takes each request's variables.
 Parsing and validation results are cached, like Strawberry's ParserCache and
-ValidationCache, which this replaces.
+ValidationCache, which this replaces; a trusted document (schema.manifests) is parsed once at
+start and its validation kept with it. An operation that passes every limit is charged to its
+viewer's budget (schema.budget.charge) as execution starts, after the operator's codenames
+(schema.codenames) had their say, so no refused operation spends anything.
 
 The depth and alias rules are written here rather than taken from Strawberry
 (QueryDepthLimiter, MaxAliasesLimiter): those walk every fragment spread again each time it
@@ -27,6 +30,7 @@ from graphql import (
     InlineFragmentNode,
     NoSchemaIntrospectionCustomRule,
     ValidationRule,
+    get_operation_ast,
     get_variable_values,
     parse,
     validate,
@@ -34,8 +38,11 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
+from schema.budget.charge import charge
 from schema.errors import GRAPHQL_VALIDATION_FAILED
+from schema.manifests import trusted_documents
 from schema.node_count import NodeCount
 
 
@@ -144,23 +151,28 @@ _cached_parse = lru_cache(maxsize=256)(_parse)
 _cached_validate = lru_cache(maxsize=256)(_validate)
 
 
-def _node_limit_errors(context, node_count):
-    """The node limit's refusal of the operation with this request's variables, or none."""
+def _count(context, node_count):
+    """The operation's Count with this request's variables, or None when they do not fit their types."""
     schema = context.schema._schema
     operation = node_count.operation(context.operation_name)
     variables = {}
     if node_count.variables:
         coerced = get_variable_values(schema, node_count.variable_definitions(operation), context.variables or {})
         if isinstance(coerced, list):
-            return []  # execution reports these errors, and nothing runs
+            return None  # execution reports these errors, and nothing runs
         variables = coerced.coerced
-    nodes, max_nodes = node_count.count(operation, variables), settings.GRAPHQL_MAX_NODES
+    return node_count.count(operation, variables)
+
+
+def _node_limit_errors(context, count):
+    """The node limit's refusal of the operation, or none."""
+    nodes, max_nodes = count.nodes, settings.GRAPHQL_MAX_NODES
     if nodes <= max_nodes:
         return []
     return [
         GraphQLError(
             f"The query may return {nodes} nodes; at most {max_nodes} are allowed.",
-            operation,
+            get_operation_ast(context.graphql_document, context.operation_name),
             extensions={"code": GRAPHQL_VALIDATION_FAILED, "nodeCount": nodes, "maxNodes": max_nodes},
         )
     ]
@@ -170,10 +182,33 @@ def _cacheable(query):
     return len(query) <= CACHED_QUERY_LENGTH
 
 
+def _validate_trusted(trusted, *arguments):
+    """A trusted document's validation with these limits: worked out once, kept with the document."""
+    key = arguments[1:]  # the rules and the limits; the schema is the one schema
+    if key not in trusted.validations:
+        trusted.validations[key] = _validate(*arguments)
+    return trusted.validations[key]
+
+
 class DocumentLimits(SchemaExtension):
+    """Every limit a document must pass before it runs, and the viewer's budget it is charged to.
+
+    A trusted document (schema.manifests) was parsed at start and is validated once for each set
+    of limits; other documents go through the caches above.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        self.trusted = trusted_documents().with_text(self.execution_context.query)
+        self.count = None
+        yield
+
     def on_parse(self) -> Iterator[None]:
         # The parser stops at the token limit, so a huge document costs no more than that.
         context = self.execution_context
+        if self.trusted is not None and self.trusted.tokens <= settings.GRAPHQL_MAX_TOKENS:
+            context.graphql_document = self.trusted.document
+            yield
+            return
         try:
             parse_document = _cached_parse if _cacheable(context.query) else _parse
             context.graphql_document = parse_document(context.query, settings.GRAPHQL_MAX_TOKENS)
@@ -193,10 +228,25 @@ class DocumentLimits(SchemaExtension):
         )
         if not settings.GRAPHQL_INTROSPECTION:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
-        validate_document = _cached_validate if _cacheable(context.query) else _validate
-        errors, node_count = validate_document(
+        arguments = (
             context.schema._schema, context.graphql_document, rules, not settings.DEBUG, settings.GRAPHQL_MAX_FIELDS
         )
+        if context.graphql_document is getattr(self.trusted, "document", None):
+            errors, node_count = _validate_trusted(self.trusted, *arguments)
+        else:
+            errors, node_count = (_cached_validate if _cacheable(context.query) else _validate)(*arguments)
+        self.count = None if errors else _count(context, node_count)
         # Setting the errors here tells Strawberry that validation has run; any error stops execution.
-        context.pre_execution_errors = list(errors) or _node_limit_errors(context, node_count)
+        context.pre_execution_errors = list(errors) or (
+            _node_limit_errors(context, self.count) if self.count is not None else []
+        )
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        # Refused by an earlier check (the operator's codenames), or variables that do not fit:
+        # nothing runs, nothing is spent. A subscription spends nothing (docs/subscriptions.md):
+        # its events are the server's to send, each within the node limit and the response budget.
+        context = self.execution_context
+        if context.result is None and self.count is not None and context.operation_type != OperationType.SUBSCRIPTION:
+            charge(context, self.count)
         yield

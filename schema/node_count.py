@@ -14,6 +14,12 @@ request's values in; that costs a few microseconds.
 A named fragment's connections are kept once, and their count is worked out once per request
 however often it is spread: a connection's count inside a fragment is proportional to the
 product of the connections around the spread, so each spread multiplies the same number.
+
+The same walk gives the budget's measure (schema.cost): the requests an operation makes, the
+sum over connection fields of the pages their parents make them fetch, as GitHub counts them:
+a connection counts 1, and a connection inside it once for each of its nodes.
+`users(first: 100) { ... tasks(first: 50) { ... } }` makes 1 + 100 requests and may return
+100 + 100 × 50 nodes.
 """
 
 from dataclasses import dataclass
@@ -114,7 +120,7 @@ class NodeCount:
         ]
 
     def count(self, operation, variables):
-        """The operation's node count with these coerced variable values."""
+        """The operation's Count with these coerced variable values."""
         per_fragment = {}
 
         def page_size(size):
@@ -123,17 +129,26 @@ class NodeCount:
             return size
 
         def total(terms):
-            nodes = 0
+            nodes = requests = 0
             for term in terms:
                 if isinstance(term, _Spread):
                     if term.fragment not in per_fragment:
                         per_fragment[term.fragment] = total(self.fragments.get(term.fragment, ()))
-                    nodes += per_fragment[term.fragment]
+                    fragment_nodes, fragment_requests = per_fragment[term.fragment]
+                    nodes, requests = nodes + fragment_nodes, requests + fragment_requests
                 else:
                     sizes = [size for size in map(page_size, (term.first, term.last)) if size is not None]
                     # A negative size is refused when the field runs; here it must not offset another.
                     size = max(0, *sizes) if sizes else settings.GRAPHQL_PAGE_SIZE
-                    nodes += size * (1 + total(term.inside))
-            return nodes
+                    inside_nodes, inside_requests = total(term.inside)
+                    nodes += size * (1 + inside_nodes)
+                    requests += 1 + size * inside_requests
+            return nodes, requests
 
-        return total(self.operations[id(operation)])
+        return Count(*total(self.operations[id(operation)]))
+
+
+@dataclass(frozen=True)
+class Count:
+    nodes: int  # the most nodes the operation may return
+    requests: int  # the pages its connections may fetch

@@ -17,6 +17,7 @@ Such fields keep Strawberry's fast path (no resolver wrapper, no per-item check)
 operator's codenames (settings.GRAPHQL_FIELD_CODENAMES) come on top: schema.codenames.
 """
 
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from inspect import isasyncgen
 
@@ -332,14 +333,16 @@ class FieldRule(PermissionExtension):
         self.rule = rule
         self.shows = shows
 
-    def check(self, source, info, arguments):
+    def verdict(self, viewer, source, info, arguments):
         from schema import codenames  # it reads the schema, which is built from these rules
 
-        viewer = viewer_of(info)
         verdict = self.rule.verdict(Access(viewer, source, arguments))
         if verdict.allowed:
             verdict = codenames.configured_verdict(viewer, codenames.field_requirements(info))
-        refuse(verdict)
+        return verdict
+
+    def check(self, source, info, arguments):
+        refuse(self.verdict(viewer_of(info), source, info, arguments))
 
     def resolve(self, next_, source, info, **kwargs):
         from schema import codenames
@@ -355,13 +358,48 @@ class FieldRule(PermissionExtension):
         return result if isasyncgen(result) else await result
 
 
-def _field_rule(rules, shows):
-    return FieldRule(rules[0] if len(rules) == 1 else AllOf(*rules), shows)
+class SubscriptionRule(FieldRule):
+    """The rule of a subscription field: checked when the client subscribes, for the socket's
+    viewer (a refusal is the socket's `error` message for that subscription, and nothing starts),
+    then again for every event, for the viewer that event is resolved for (`event.viewer`, which
+    each event the resolver yields carries): a refusal then ends the subscription with the error.
+
+    Besides the field's own rule and operator codenames it checks, each time, the operator's
+    codenames of the fields selected below it that have no rule of their own, which
+    InheritedFieldCodenames checks once before a query or a mutation runs: a subscription's
+    events come later, each for a viewer of its own.
+    """
+
+    def verdict(self, viewer, source, info, arguments):
+        from schema import codenames
+
+        verdict = super().verdict(viewer, source, info, arguments)
+        return codenames.selection_verdict(info, viewer) if verdict.allowed else verdict
+
+    async def resolve_async(self, next_, source, info, **kwargs):
+        self.check(source, info, kwargs)
+        return self._each_event_checked(next_(source, info, **kwargs), source, info, kwargs)
+
+    async def _each_event_checked(self, events, source, info, arguments):
+        async with aclosing(events):
+            async for event in events:
+                refuse(self.verdict(event.viewer, source, info, arguments))
+                yield event
+
+
+def _field_rule(rules, shows, rule_class=FieldRule):
+    return rule_class(rules[0] if len(rules) == 1 else AllOf(*rules), shows)
 
 
 def protected_field(*rules, shows=None, **field_kwargs):
     """A query or object field that runs only when every rule allows it."""
     return strawberry.field(extensions=[_field_rule(rules, shows)], **field_kwargs)
+
+
+def protected_subscription(*rules, shows=None, **field_kwargs):
+    """A subscription that starts only when every rule allows it, and whose every event is
+    checked again for its own viewer (SubscriptionRule)."""
+    return strawberry.subscription(extensions=[_field_rule(rules, shows, SubscriptionRule)], **field_kwargs)
 
 
 def protected_mutation(*rules, **field_kwargs):

@@ -33,16 +33,18 @@ cursor was given, as the Relay specification allows, rather than costing another
 import base64
 import binascii
 from enum import Enum
+from functools import cache
 from typing import Annotated
 
 import strawberry
 from django.conf import settings
-from django.db.models import Q, Subquery
+from django.db.models import Count, F, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from strawberry import relay
 from strawberry.types.field import StrawberryField
-from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
+from schema.batching import group
 from schema.permissions import inherit_visibility, lists_objects_of
 
 _node_loaders = {}
@@ -210,68 +212,104 @@ def _page_size(value, argument):
     return value
 
 
+class _PageRequest:
+    """A page's arguments checked, and how its rows are read and judged; see the module docstring."""
+
+    def __init__(self, queryset, ordering, first, after, last, before):
+        first, last = _page_size(first, "first"), _page_size(last, "last")
+        if first is not None and last is not None:
+            raise ValidationFailed({"last": ["Give first or last, not both."]})
+        self.keys = keys = _Keys(queryset, ordering)
+        cursors = {
+            argument: keys.decode(cursor, argument)
+            for argument, cursor in (("after", after), ("before", before))
+            if cursor is not None
+        }
+        self.between = Q()
+        if "after" in cursors:
+            self.between &= keys.beyond(cursors["after"], forward=True)
+        if "before" in cursors:
+            self.between &= keys.beyond(cursors["before"], forward=False)
+        self.backward = last is not None
+        self.after, self.before = after, before
+        # The anchor is the cursor the page starts from. It is read with the page: it sorts just
+        # before the page's rows, so the same query tells whether it is still in the list.
+        self.anchor_argument, self.far_argument = ("before", "after") if self.backward else ("after", "before")
+        self.anchor = cursors.get(self.anchor_argument)
+        self.far = cursors.get(self.far_argument)
+        self.size = last if self.backward else (settings.GRAPHQL_PAGE_SIZE if first is None else first)
+        # The page, one more row to tell whether more follow, and the anchor.
+        self.rows_to_read = self.size + 1 + (self.anchor is not None)
+        self.order = keys.order_by(reverse=self.backward)
+
+    def rows(self, queryset):
+        """The rows of the list from the anchor on, in the page's order."""
+        condition = Q(pk=self.anchor) | self.between if self.anchor is not None else self.between
+        return queryset.filter(condition)
+
+    def page(self, rows):
+        """(rows, PageInfo) of the page, from the rows read in order; ValidationFailed when the anchor has gone."""
+        if self.anchor is not None:
+            if not rows or rows[0].pk != self.anchor:
+                raise _gone(self.anchor_argument)
+            rows = rows[1:]
+        more, rows = len(rows) > self.size, rows[: self.size]
+        if self.backward:
+            rows.reverse()
+            has_previous, has_next = more, self.before is not None
+        else:
+            has_previous, has_next = self.after is not None, more
+        page_info = PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=self.keys.cursor(rows[0]) if rows else None,
+            end_cursor=self.keys.cursor(rows[-1]) if rows else None,
+        )
+        return rows, page_info
+
+
 def page_of(queryset, ordering, *, first=None, after=None, last=None, before=None):
     """(the ordering's keys, the rows, PageInfo) of a page of `queryset`; see the module docstring."""
-    first, last = _page_size(first, "first"), _page_size(last, "last")
-    if first is not None and last is not None:
-        raise ValidationFailed({"last": ["Give first or last, not both."]})
-    keys = _Keys(queryset, ordering)
-    cursors = {
-        argument: keys.decode(cursor, argument)
-        for argument, cursor in (("after", after), ("before", before))
-        if cursor is not None
-    }
-    between = Q()
-    if "after" in cursors:
-        between &= keys.beyond(cursors["after"], forward=True)
-    if "before" in cursors:
-        between &= keys.beyond(cursors["before"], forward=False)
-    backward = last is not None
-    # The anchor is the cursor the page starts from. It is read with the page: it sorts just
-    # before the page's rows, so the same query tells whether it is still in the list.
-    anchor_argument, far_argument = ("before", "after") if backward else ("after", "before")
-    anchor = cursors.get(anchor_argument)
-    if far_argument in cursors and not queryset.filter(pk=cursors[far_argument]).exists():
-        raise _gone(far_argument)
-    rows = queryset.filter(Q(pk=anchor) | between) if anchor is not None else queryset.filter(between)
-    size = last if backward else (settings.GRAPHQL_PAGE_SIZE if first is None else first)
-    rows = list(rows.order_by(*keys.order_by(reverse=backward))[: size + 1 + (anchor is not None)])
-    if anchor is not None:
-        if not rows or rows[0].pk != anchor:
-            raise _gone(anchor_argument)
-        rows = rows[1:]
-    more, rows = len(rows) > size, rows[:size]
-    if backward:
-        rows.reverse()
-        has_previous, has_next = more, before is not None
-    else:
-        has_previous, has_next = after is not None, more
-    page_info = PageInfo(
-        has_next_page=has_next,
-        has_previous_page=has_previous,
-        start_cursor=keys.cursor(rows[0]) if rows else None,
-        end_cursor=keys.cursor(rows[-1]) if rows else None,
-    )
-    return keys, rows, page_info
+    request = _PageRequest(queryset, ordering, first, after, last, before)
+    if request.far is not None and not queryset.filter(pk=request.far).exists():
+        raise _gone(request.far_argument)
+    rows = list(request.rows(queryset).order_by(*request.order)[: request.rows_to_read])
+    group(rows, queryset.query.select_related)
+    return (request.keys, *request.page(rows))
 
 
-def _fields_in(selections):
-    """The fields of a selection list, looking through fragments."""
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection
-        else:
-            yield from _fields_in(selection.selections)
+def pages_of(queryset, ordering, partition, parents, *, first=None, after=None, last=None, before=None):
+    """The page of each parent's list, the rows of `queryset` whose `partition` field is that
+    parent: {parent: (keys, rows, PageInfo), or the ValidationFailed that parent's page is}.
 
-
-def selected_node_fields(info):
-    """GraphQL names of the fields the client selects on `edges { node { ... } }` of this connection.
-
-    For a resolver that prefetches only what the page will read.
+    One query for all (two with both `after` and `before`): each parent's rows are numbered in
+    the page's order (ROW_NUMBER() OVER (PARTITION BY ...)) and those past the page are left out.
+    The same rules as page_of, parent by parent: a cursor whose row is not in a parent's list is
+    that parent's BAD_USER_INPUT.
     """
-    edges = [field for connection in info.selected_fields for field in _fields_in(connection.selections)]
-    nodes = [node for edge in edges if edge.name == "edges" for node in _fields_in(edge.selections)]
-    return {field.name for node in nodes if node.name == "node" for field in _fields_in(node.selections)}
+    column = queryset.model._meta.get_field(partition).attname
+    queryset = queryset.filter(**{f"{column}__in": parents})
+    request = _PageRequest(queryset, ordering, first, after, last, before)
+    holding_far = set(queryset.filter(pk=request.far).values_list(column, flat=True)) if request.far else None
+    rows = (
+        request.rows(queryset)
+        .annotate(_position=Window(RowNumber(), partition_by=F(column), order_by=request.order))
+        .filter(_position__lte=request.rows_to_read)
+        .order_by(column, *request.order)
+    )
+    by_parent = {}
+    for row in rows:
+        by_parent.setdefault(getattr(row, column), []).append(row)
+    group([row for parent_rows in by_parent.values() for row in parent_rows], queryset.query.select_related)
+    pages = {}
+    for parent in parents:
+        try:
+            if holding_far is not None and parent not in holding_far:
+                raise _gone(request.far_argument)
+            pages[parent] = (request.keys, *request.page(by_parent.get(parent, [])))
+        except ValidationFailed as refused:
+            pages[parent] = refused
+    return pages
 
 
 def connection_type(node_type, name, noun):
@@ -294,15 +332,37 @@ def connection_type(node_type, name, noun):
     class Connection:
         edges: list[Edge] = strawberry.field(description=f"The {noun}s of this page, in order.")
         page_info: PageInfo = strawberry.field(description="Where this page sits in the whole list.")
-        queryset: strawberry.Private[object]
+        count: strawberry.Private[object]  # () -> how many the whole list holds
 
         @strawberry.field(description=f"How many {noun}s the whole list holds, across all pages.")
         def total_count(self) -> int:
-            return self.queryset.count()
+            return self.count()
 
         @classmethod
-        def paginate(cls, queryset, ordering, *, first=None, after=None, last=None, before=None):
-            keys, rows, page_info = page_of(queryset, ordering, first=first, after=after, last=last, before=before)
-            return cls(edges=[Edge(node=row, keys=keys) for row in rows], page_info=page_info, queryset=queryset)
+        def of(cls, keys, rows, page_info, count):
+            return cls(edges=[Edge(node=row, keys=keys) for row in rows], page_info=page_info, count=count)
+
+        @classmethod
+        def paginate(cls, queryset, ordering, **page):
+            return cls.of(*page_of(queryset, ordering, **page), count=queryset.count)
+
+        @classmethod
+        def paginate_each(cls, queryset, ordering, partition, parents, **page):
+            """{parent: its Connection, or the ValidationFailed its page is} for the lists of many
+            parents (pages_of); their totalCounts, when asked for, are counted together."""
+            column = queryset.model._meta.get_field(partition).attname
+
+            @cache
+            def counts():
+                listed = queryset.filter(**{f"{column}__in": parents}).order_by().values(column)
+                return dict(listed.annotate(total=Count("pk")).values_list(column, "total"))
+
+            def connection(parent, page):
+                return cls.of(*page, count=lambda: counts().get(parent, 0))
+
+            return {
+                parent: page if isinstance(page, ValidationFailed) else connection(parent, page)
+                for parent, page in pages_of(queryset, ordering, partition, parents, **page).items()
+            }
 
     return Connection

@@ -12,22 +12,30 @@ from schema.accounts.queries import AccountQueries
 from schema.accounts.recovery import RecoveryMutations
 from schema.accounts.totp import TotpMutations
 from schema.audit.queries import AuditQueries
+from schema.budget.queries import BudgetQueries
 from schema.codenames import InheritedFieldCodenames
 from schema.errors import ContractErrors, log_unexpected_errors
 from schema.execution import PlainFieldShortcut
 from schema.limits import DocumentLimits
 from schema.operation_metrics import OperationMetrics
+from schema.persisted import PersistedQueryRegistration
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
+from schema.tasks.subscriptions import TaskSubscriptions
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, OidcQueries):
+class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, BudgetQueries, OidcQueries):
     pass
 
 
 @strawberry.type(description="Everything a client can change.")
 class Mutation(AccountMutations, RecoveryMutations, OidcMutations, TotpMutations, ApiKeyMutations, TaskMutations):
+    pass
+
+
+@strawberry.type(description="Live updates, over the WebSocket at /graphql/ (graphql-transport-ws).")
+class Subscription(TaskSubscriptions):
     pass
 
 
@@ -55,8 +63,11 @@ def build_schema(tracing, tracer_provider=None):
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         execution_context_class=PlainFieldShortcut,
-        extensions=[*observers, ContractErrors, InheritedFieldCodenames, DocumentLimits],
+        # DocumentLimits charges the budget as execution starts: after InheritedFieldCodenames, whose
+        # refusal must spend nothing.
+        extensions=[*observers, ContractErrors, InheritedFieldCodenames, DocumentLimits, PersistedQueryRegistration],
     )
 
 

@@ -1,14 +1,17 @@
 import json
+from operator import attrgetter
 
 from cross_web import HTTPException
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
+from accounts.budget import current as current_budget
 from schema.context import Context
 from schema.operation_metrics import count_unmeasured_requests
+from schema.persisted import ID_FIELDS, PersistedDocumentRefusal, requested_document
 from schema.schema import schema
 
 
@@ -51,34 +54,48 @@ class GraphQLView(StrawberryGraphQLView):
 
     def dispatch(self, request, *args, **kwargs):
         self.graphql_ide = "graphiql" if settings.GRAPHIQL else None
+        self.context = None
+        response = self.answer(request, *args, **kwargs)
+        _add_rate_limit_headers(response, self.budget(request))
+        return response
+
+    def answer(self, request, *args, **kwargs):
         if _declared_length(request) > settings.GRAPHQL_MAX_BODY_BYTES:
             return HttpResponse(
                 f"The request body is larger than {settings.GRAPHQL_MAX_BODY_BYTES} bytes.",
                 status=413,
                 content_type="text/plain",
             )
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except PersistedDocumentRefusal as refusal:
+            return JsonResponse(refusal.as_response_data(), status=refusal.status)
+
+    def budget(self, request):
+        """The viewer's budget after this request: as its operation was charged, or as it stands."""
+        context = self.context or Context(request=request, response=None)
+        if context.rate_limit is not None:
+            return context.rate_limit.budget
+        return current_budget(context.budget_holder())
 
     def render_graphql_ide(self, request):
         response = super().render_graphql_ide(request)
         response["Content-Security-Policy"] = GRAPHIQL_CONTENT_SECURITY_POLICY
         return response
 
+    def should_render_graphql_ide(self, request):
+        # A GET naming a persisted document has no `query` either, and is not a browser's.
+        named = any(name in request.query_params for name in ("extensions", *ID_FIELDS))
+        return not named and super().should_render_graphql_ide(request)
+
     def get_context(self, request, response):
-        return Context(request=request, response=response)
+        self.context = Context(request=request, response=response)
+        return self.context
 
     def parse_json(self, data):
-        try:
-            value = json.loads(data)
-        except RecursionError:
-            # Deeper than the decoder follows, so far deeper than the limit below.
-            raise HTTPException(400, TOO_DEEP) from None
-        except ValueError:
-            # Not JSON, or not UTF-8.
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
-        if not isinstance(value, (dict, list)):
-            raise HTTPException(400, "The request must be a JSON object.")
-        _check_depth_and_text(value)
+        value = decode_request_json(data)
+        # A POST body's object, where the ids of persisted documents are read (parse_http_body).
+        self.decoded_json = value
         return value
 
     def parse_http_body(self, request):
@@ -88,7 +105,26 @@ class GraphQLView(StrawberryGraphQLView):
             raise HTTPException(400, "The request body is not UTF-8.") from None
         if not isinstance(data.operation_name, (str, type(None))):
             raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
+        # Strawberry reads only query, variables, operationName and extensions from the request:
+        # `documentId` and `doc_id` are read here, and the document they name becomes the query.
+        fields = request.query_params if request.method == "GET" else self.decoded_json
+        requested = requested_document(data.query, data.extensions, fields)
+        data.query = requested.text
+        self.context.register_document_as = requested.register_as
         return data
+
+
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": attrgetter("limit"),
+    "X-RateLimit-Remaining": attrgetter("remaining"),
+    "X-RateLimit-Used": attrgetter("used"),
+    "X-RateLimit-Reset": attrgetter("reset_at"),
+}
+
+
+def _add_rate_limit_headers(response, budget):
+    for header, value in RATE_LIMIT_HEADERS.items():
+        response[header] = str(value(budget))
 
 
 def _declared_length(request):
@@ -106,6 +142,23 @@ def _declared_length(request):
 MAX_JSON_DEPTH = 64
 TOO_DEEP = f"The request JSON is nested deeper than {MAX_JSON_DEPTH} levels."
 LONE_SURROGATE = "The request holds a lone surrogate escape, which is not text."
+
+
+def decode_request_json(data):
+    """The JSON object (or list) of a request body or a WebSocket message; HTTPException(400) when
+    it is not JSON, not an object or a list, nested deeper than MAX_JSON_DEPTH or not text."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        # Deeper than the decoder follows, so far deeper than the limit below.
+        raise HTTPException(400, TOO_DEEP) from None
+    except ValueError:
+        # Not JSON, or not UTF-8.
+        raise HTTPException(400, "Unable to parse request body as JSON") from None
+    if not isinstance(value, (dict, list)):
+        raise HTTPException(400, "The request must be a JSON object.")
+    _check_depth_and_text(value)
+    return value
 
 
 def _check_depth_and_text(value):

@@ -25,6 +25,11 @@ def visible_tasks(viewer_user):
     return tasks if can_see_all_tasks(viewer_user) else tasks.filter(owner=viewer_user)
 
 
+def may_see(viewer_user, task):
+    """Whether the viewer may see `task` (a row, or a snapshot of one): visible_tasks' rule for one task."""
+    return task.owner_id == viewer_user.pk or can_see_all_tasks(viewer_user)
+
+
 def visible_task(viewer_user, task_id, tasks=None):
     """The task (from `tasks`, default all, owners joined), or None when it does not exist or
     the viewer may not see it.

@@ -1,9 +1,11 @@
-"""A real server process for tests that need one: gunicorn on a free loopback port, stopped by pid.
+"""Real server processes for tests that need one, on a free loopback port, stopped by pid:
+GunicornServer (the WSGI deployment) and UvicornServer (the ASGI one, with the WebSocket).
 
-It runs the production settings (DEBUG off) on a SQLite file in its own folder, so what it
+Each runs the production settings (DEBUG off) on a SQLite file in its own folder, so what it
 answers is what a deployment answers. Its caches are tables of that database, so rate-limit
 counts of other tests never reach it; pass REDIS_URL to share the suite's Redis (a test of what
-holds across processes). Extra environment variables configure it like an operator would.
+holds across processes). Extra environment variables configure it like an operator would; two
+servers given the same DATABASE_URL and DJANGO_SECRET_KEY are two processes of one deployment.
 """
 
 import json
@@ -22,11 +24,13 @@ from django.conf import settings
 BOOT_SECONDS = 60
 
 
-class GunicornServer:
-    def __init__(self, folder, workers=1, app="project.wsgi:application", **environment):
+class LiveServer:
+    # Whether the server writes its start-up lines to stderr (else to error_log itself).
+    boots_on_stderr = False
+
+    def __init__(self, folder, workers=1, **environment):
         self.folder = folder
         self.workers = workers
-        self.app = app
         self.access_log = folder / "access.log"
         self.error_log = folder / "error.log"
         # What the application itself logs (Django's logging writes to stderr).
@@ -44,10 +48,11 @@ class GunicornServer:
         }
 
     def manage(self, *args):
-        subprocess.run(
+        """Run a management command with the server's settings; its output."""
+        return subprocess.run(
             [sys.executable, "manage.py", *args], env=self.env, cwd=settings.BASE_DIR, check=True, capture_output=True,
-            timeout=120,
-        )  # fmt: skip
+            text=True, timeout=120,
+        ).stdout  # fmt: skip
 
     def migrate(self):
         if not self.migrated:
@@ -66,27 +71,29 @@ class GunicornServer:
         """Start (or restart) the server; its port is read from this run's own log lines."""
         self.migrate()
         self.error_log.unlink(missing_ok=True)
-        with self.output.open("ab") as output:
+        with self.output.open("ab") as output, self.error_log.open("ab") as errors:
             self.process = subprocess.Popen(
-                [
-                    sys.executable, "-m", "gunicorn", self.app,
-                    "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
-                    "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
-                    "--error-logfile", str(self.error_log),
-                ],
-                env=self.env, cwd=settings.BASE_DIR, stdout=output, stderr=output,
+                self.command(), env=self.env, cwd=settings.BASE_DIR,
+                stdout=output, stderr=errors if self.boots_on_stderr else output,
             )  # fmt: skip
         deadline = time.monotonic() + BOOT_SECONDS
         while time.monotonic() < deadline:
             log = self.error_log.read_text() if self.error_log.exists() else ""
-            listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log)
-            if listening and log.count("Booting worker") >= self.workers:
-                self.origin = f"http://127.0.0.1:{listening.group(1)}"
+            port = self.listening_port(log)
+            if port:
+                self.origin = f"http://127.0.0.1:{port}"
                 self.url = f"{self.origin}/graphql/"
                 return self
             assert self.process.poll() is None, log
             time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not start in {BOOT_SECONDS}s")
+        raise AssertionError(f"{type(self).__name__} did not start in {BOOT_SECONDS}s")
+
+    def command(self):
+        raise NotImplementedError
+
+    def listening_port(self, log):
+        """The port the server listens on, once its log says every worker is up."""
+        raise NotImplementedError
 
     def start_worker(self, *args):
         """`manage.py worker` on the server's database and settings, stopped like the server."""
@@ -121,3 +128,42 @@ class GunicornServer:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
+
+
+class GunicornServer(LiveServer):
+    def __init__(self, folder, workers=1, app="project.wsgi:application", **environment):
+        super().__init__(folder, workers, **environment)
+        self.app = app
+
+    def command(self):
+        return [
+            sys.executable, "-m", "gunicorn", self.app,
+            "--workers", str(self.workers), "--bind", "127.0.0.1:0", "--timeout", "60", "--graceful-timeout", "5",
+            "--access-logfile", str(self.access_log), "--access-logformat", '%(p)s %(s)s "%(r)s"',
+            "--error-logfile", str(self.error_log),
+        ]  # fmt: skip
+
+    def listening_port(self, log):
+        listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log)
+        return listening and log.count("Booting worker") >= self.workers and listening.group(1)
+
+
+class UvicornServer(LiveServer):
+    """project.asgi under uvicorn: HTTP and the WebSocket of subscriptions (ws_url). Its
+    start-up lines and what the application logs go to error_log."""
+
+    boots_on_stderr = True
+
+    def command(self):
+        return [
+            sys.executable, "-m", "uvicorn", "project.asgi:application", "--host", "127.0.0.1", "--port", "0",
+            "--workers", str(self.workers), "--lifespan", "off", "--no-access-log",
+        ]  # fmt: skip
+
+    def listening_port(self, log):
+        listening = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", log)
+        return listening and log.count("Started server process") >= self.workers and listening.group(1)
+
+    @property
+    def ws_url(self):
+        return self.url.replace("http://", "ws://", 1)

@@ -34,10 +34,11 @@ def test_a_key_that_names_no_type_or_field_stops_the_server_at_start(key):
     assert repr(key) in result.stderr
 
 
-def test_gunicorn_and_runserver_load_the_same_check():
-    """The WSGI application (what gunicorn and runserver serve) is refused as `check` is."""
+@pytest.mark.parametrize("application", ["project.wsgi", "project.asgi"])
+def test_gunicorn_uvicorn_and_runserver_load_the_same_check(application):
+    """The WSGI application (what gunicorn and runserver serve) and the ASGI one (uvicorn) are refused as `check` is."""
     bad = {**PRODUCTION_ENV, "GRAPHQL_FIELD_CODENAMES": '{"User.last_login": ["accounts.view_user"]}'}
-    result = run_manage("shell", "--no-imports", "-c", "import project.wsgi", env=bad)
+    result = run_manage("shell", "--no-imports", "-c", f"import {application}", env=bad)
     assert result.returncode != 0
     assert "'User.last_login'" in result.stderr
 

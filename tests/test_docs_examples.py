@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.test import override_settings
 from graphql import OperationDefinitionNode, parse, print_ast, validate
@@ -20,6 +21,7 @@ from accounts.models import User
 from schema.schema import schema
 from tests.conftest import PASSWORD, GraphQLClient
 from tests.mail_util import delivered, run_mail_queue, token_in
+from tests.sockets import Socket
 
 ROOT = Path(settings.BASE_DIR)
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -109,6 +111,20 @@ class Docs:
         assert "errors" not in result, (name, result)
         return result["data"]
 
+    def first_event(self, access, name, change):
+        """Subscribe over the WebSocket with the access token `access`, make `change()`, and answer
+        the subscription's first message."""
+        self.ran.add(name)
+
+        async def scenario():
+            async with Socket() as socket:
+                await socket.init({"Authorization": f"Bearer {access}"})
+                assert await socket.subscribe(self.operations[name], operation_name=name) == []
+                await sync_to_async(change)()
+                return await socket.receive()
+
+        return async_to_sync(scenario)()
+
 
 def grant(user, role_name, *codenames):
     from django.contrib.auth.models import Group, Permission
@@ -143,8 +159,10 @@ def sign_in_with_the_test_openid_provider(docs, oidc_provider):
 
 # The scenario logs in more often than the default limit allows one client address in a minute,
 # and checks alice's password more than five times (logins, TOTP, a key) from her one budget.
+# It commits (transactional_db): a subscription hears changes once they commit, and Channels'
+# database_sync_to_async closes a connection held open in a test's transaction.
 @override_settings(LOGIN_RATE_LIMIT="100/m")
-def test_every_documented_operation_runs_as_documented(db, oidc_provider):
+def test_every_documented_operation_runs_as_documented(transactional_db, oidc_provider):
     docs = Docs()
     anonymous = GraphQLClient()
 
@@ -227,6 +245,19 @@ def test_every_documented_operation_runs_as_documented(db, oidc_provider):
     relay_page = docs.data(dana, "TaskListPaginationQuery", cursor=page["pageInfo"]["endCursor"])["tasks"]
     assert [edge["node"]["title"] for edge in relay_page["edges"]] == ["first"]
     assert relay_page["pageInfo"]["hasNextPage"] is False
+
+    # docs/security.md: the budget, asked without spending from it, then with.
+    before = docs.data(dana, "RateLimit", dryRun=True)["rateLimit"]
+    after = docs.data(dana, "RateLimit")["rateLimit"]
+    assert (before["cost"], after["cost"], after["used"]) == (1, 1, before["used"] + 1)
+    assert after["used"] + after["remaining"] == after["limit"] == 5000
+
+    # docs/subscriptions.md: Dana hears her own change, once it commits.
+    def add_task():
+        docs.data(dana, "AddTask", input={"title": "heard live"})
+
+    message = docs.first_event(renewed["access"], "TaskEvents", add_task)
+    assert message["payload"]["data"]["taskEvents"]["task"]["title"] == "heard live"
 
     # docs/recovery.md: alice proves her address, moves to another, and resets her password.
     assert docs.data(alice, "MyAddress")["me"] == {"email": "alice@example.com", "emailVerified": False}

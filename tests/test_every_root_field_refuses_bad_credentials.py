@@ -34,6 +34,8 @@ PUBLIC_FIELDS = {
     "Query.oidcProviders",
     "Mutation.oidcAuthorizationUrl",
     "Mutation.oidcLogin",
+    # The budget of whoever asks: a refused credential's client address (tests/test_budget.py).
+    "Query.rateLimit",
 }
 SAMPLE_SCALARS = {"ID": to_global_id("Task", 1), "String": "x", "Int": 1, "Boolean": False, "DateTime": "2099-01-01T00:00:00Z"}
 

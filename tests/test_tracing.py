@@ -81,11 +81,18 @@ def test_the_standard_variables_turn_tracing_on(monkeypatch, environment, reques
     assert otel_traces_requested() is requested
 
 
-def test_a_server_with_the_console_exporter_prints_its_spans():
+def test_a_server_with_the_console_exporter_prints_its_spans(tmp_path):
     """The whole start-up path: settings, project.apps, the exporter, Django's middleware."""
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.test_settings", "OTEL_TRACES_EXPORTER": "console"}
+    environment = {
+        **{name: value for name, value in os.environ.items() if name not in ("TEST_DATABASE_URL", "REDIS_URL")},
+        "DJANGO_SETTINGS_MODULE": "project.test_settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "OTEL_TRACES_EXPORTER": "console",
+    }
     script = (
         "import django; django.setup(); from django.conf import settings; from django.test import Client; "
+        "from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0); call_command('createcachetable'); "
         "from opentelemetry import trace; "
         "print([name for name in settings.MIDDLEWARE if 'opentelemetry' in name]); "
         "Client(HTTP_HOST='127.0.0.1').get('/graphql/?query=%7B__typename%7D'); trace.get_tracer_provider().force_flush()"

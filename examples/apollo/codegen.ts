@@ -14,6 +14,11 @@ const config: CodegenConfig = {
       presetConfig: {
         // Not a React hook: named so it is not mistaken for Apollo's useFragment.
         fragmentMasking: { unmaskFunctionName: "getFragmentData" },
+        // Also writes src/gql/persisted-documents.json, {"<sha256>": "<document>"}: the server's
+        // trusted documents (GRAPHQL_TRUSTED_DOCUMENTS, docs/persisted-documents.md). Each
+        // document carries its hash as __meta__.hash. The preset's default hash is SHA-1; SHA-256
+        // makes the ids `sha256:` ids and the hashes Apollo's persisted-query link would send.
+        persistedDocuments: { hashAlgorithm: "sha256" },
       },
       config: {
         scalars: { DateTime: "string" },

@@ -1,10 +1,10 @@
 import { apiErrors, type ApiError, type FormattedError } from "./errors.js";
 
-export interface GraphQLRequest {
-  query: string;
+/** An operation as its text (`query`), or as the id of a document the server has persisted (`doc_id`). */
+export type GraphQLRequest = ({ query: string } | { doc_id: string }) & {
   operationName?: string | undefined;
   variables: unknown;
-}
+};
 
 /** A response body as the server sends it. */
 export interface GraphQLResponseBody<TData> {

@@ -26,6 +26,8 @@ await build({
   format: "esm",
   target: "node20",
   outfile: "dist/smoke.mjs",
+  // The WebSocket of Node.js 20 (a CommonJS package), loaded from node_modules as it is.
+  external: ["ws"],
   plugins: [relayArtifacts],
   logLevel: "warning",
 });

@@ -16,7 +16,6 @@ from schema.relay import (
     load_node,
     node_type_name,
     register_node,
-    selected_node_fields,
 )
 
 
@@ -67,10 +66,6 @@ class AccountQueries:
         readable = [name for name in ("username", "email") if reading_verdict(info, "User", name).allowed]
         ordering = ("username",) if "username" in readable else ()
         users = matching_users(visible_users(authenticated_user(info)), search, search_fields=readable)
+        # Joined: totpEnabled reads it; roles and the rest load for the whole page (schema.batching).
         users = users.select_related("totp_device")
-        selected = selected_node_fields(info)
-        if "roles" in selected:
-            users = users.prefetch_related("groups")
-        if "identities" in selected:
-            users = users.prefetch_related("oidc_identities")
         return UserConnection.paginate(users, ordering, first=first, after=after, last=last, before=before)

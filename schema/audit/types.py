@@ -16,7 +16,9 @@ EVENT_DESCRIPTIONS = {
     AuditEvent.Type.REGISTER: "An account was created.",
     AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
     AuditEvent.Type.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
-    AuditEvent.Type.RATE_LIMITED: "A call to a rate-limited mutation was refused for coming too often.",
+    AuditEvent.Type.RATE_LIMITED: (
+        "A rate-limited call came too often, or an operation cost more than its viewer's budget held."
+    ),
     AuditEvent.Type.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
     AuditEvent.Type.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
     AuditEvent.Type.TOKEN_REVOKED: "A session was revoked with revokeToken.",

@@ -5,7 +5,7 @@ import strawberry
 from accounts.exceptions import NotFound
 from schema.permissions import IsAuthenticated, authenticated_user, protected_field
 from schema.relay import After, Before, First, Last, parse_pk, register_node
-from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, TaskType, task_page
+from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, TaskType, task_listing
 from tasks.selectors import VISIBLE_TASKS, visible_task, visible_tasks
 
 
@@ -48,5 +48,5 @@ class TaskQueries:
         filter: FilterArgument = None,
         order_by: OrderArgument = None,
     ) -> TaskConnection:
-        tasks = visible_tasks(authenticated_user(info))
-        return task_page(info, tasks, filter, order_by, first=first, after=after, last=last, before=before)
+        tasks, ordering = task_listing(info, visible_tasks(authenticated_user(info)), filter, order_by)
+        return TaskConnection.paginate(tasks, ordering, first=first, after=after, last=last, before=before)

@@ -68,8 +68,8 @@ OrderArgument = Annotated[
 SEARCHED_FIELDS = ("title", "description")
 
 
-def task_page(info, tasks, filter, order_by, **page):
-    """One page of a TaskConnection over `tasks`, filtered and ordered as the client asked.
+def task_listing(info, tasks, filter, order_by):
+    """(queryset, ordering) of a TaskConnection over `tasks`, filtered and ordered as the client asked.
 
     Arguments use only what the viewer may read (the field's rule and the operator's codenames),
     or they would reveal it: `search` skips fields the viewer may not read, a `completed` filter
@@ -90,7 +90,7 @@ def task_page(info, tasks, filter, order_by, **page):
         ordering = (order_by.direction.prefix + order_by.field.value,)
     else:
         ordering = ("-created_at",) if readable("created_at").allowed else ("-id",)
-    return TaskConnection.paginate(tasks.select_related("owner"), ordering, **page)
+    return tasks.select_related("owner"), ordering
 
 
 @inherit_visibility

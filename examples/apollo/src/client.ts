@@ -1,8 +1,12 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { SetContextLink } from "@apollo/client/link/context";
 import { ErrorLink } from "@apollo/client/link/error";
+import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { relayStylePagination } from "@apollo/client/utilities";
+import { OperationTypeNode } from "graphql";
+import { createClient as createSocketClient } from "graphql-ws";
 import { from, of, switchMap } from "rxjs";
+import { socketAuthentication } from "../../common/live.js";
 import { refreshInBody, refreshInCookie, TokenSession } from "../../common/session.js";
 import { unauthenticatedReason } from "./errors.js";
 import { graphql } from "./gql/index.js";
@@ -49,9 +53,17 @@ export interface ClientOptions {
   /** Called once when the session ends: a refused refresh, a revoked or invalid token. */
   onSignedOut?: (reason: string) => void;
   fetch?: typeof fetch;
+  /** A WebSocket class where there is no global one (Node.js 20: the `ws` package). */
+  webSocketImpl?: unknown;
 }
 
-export function createClient({ uri, refreshCookie = false, onSignedOut, fetch: baseFetch = fetch }: ClientOptions) {
+export function createClient({
+  uri,
+  refreshCookie = false,
+  onSignedOut,
+  fetch: baseFetch = fetch,
+  webSocketImpl,
+}: ClientOptions) {
   const fetchImpl: typeof fetch = refreshCookie
     ? (input, init) => baseFetch(input, { ...init, credentials: "include" })
     : baseFetch;
@@ -100,9 +112,25 @@ export function createClient({ uri, refreshCookie = false, onSignedOut, fetch: b
     },
   });
 
+  // Subscriptions go over the WebSocket at the same path, the access token in connection_init;
+  // after the server closes it with 4403 token_expired, a refresh and a new connection.
+  const socketAuth = socketAuthentication(session);
+  const sockets = createSocketClient({
+    url: uri.replace(/^http/, "ws"),
+    connectionParams: socketAuth.connectionParams,
+    on: { closed: socketAuth.closed },
+    shouldRetry: socketAuth.shouldRetry,
+    ...(webSocketImpl ? { webSocketImpl } : {}),
+  });
+  const overHttp = ApolloLink.from([renewLink, authLink, new HttpLink({ uri, fetch: fetchImpl })]);
+
   const client = new ApolloClient({
-    link: ApolloLink.from([renewLink, authLink, new HttpLink({ uri, fetch: fetchImpl })]),
+    link: ApolloLink.split(
+      ({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION,
+      new GraphQLWsLink(sockets),
+      overHttp,
+    ),
     cache,
   });
-  return { client, session };
+  return { client, session, sockets };
 }

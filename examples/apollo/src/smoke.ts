@@ -9,11 +9,13 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import WebSocket from "ws";
 import { login, logout, MeDocument, register } from "./account.js";
 import { browserLogin, browserLogout } from "./browser.js";
 import { createClient, RefreshTokenDocument } from "./client.js";
 import { apiErrorsOf } from "./errors.js";
 import { postOperation } from "./request.js";
+import { watchTaskEvents } from "./live.js";
 import { createTask, loadAllTasks, taskTitle, TasksDocument } from "./tasks.js";
 import { ConfirmTotpDocument, SetupTotpDocument } from "./totp.js";
 
@@ -22,7 +24,13 @@ const accessLifetimeSeconds = Number(process.env["ACCESS_TOKEN_LIFETIME"] ?? "30
 const password = "a long enough passphrase";
 // New accounts on every run, so that the script can run again against the same server.
 const run = Date.now().toString(36);
-const names = { alice: `alice-${run}`, bob: `bob-${run}`, carol: `carol-${run}`, dave: `dave-${run}` };
+const names = {
+  alice: `alice-${run}`,
+  bob: `bob-${run}`,
+  carol: `carol-${run}`,
+  dave: `dave-${run}`,
+  erin: `erin-${run}`,
+};
 
 /**
  * What a browser adds that Node's fetch does not: the page's Origin on every request, and a
@@ -60,14 +68,15 @@ function clientFor(cookieJar?: Map<string, string>) {
     sent.push(JSON.parse(String(init?.body)).operationName);
     return network(input, init);
   };
-  const { client, session } = createClient({
+  const { client, session, sockets } = createClient({
     uri,
     fetch: countingFetch,
     refreshCookie: cookieJar !== undefined,
     onSignedOut: (reason) => signedOut.push(reason),
+    webSocketImpl: WebSocket, // Node.js 20 has no global WebSocket; browsers do
   });
   const count = (name: string) => sent.filter((sentName) => sentName === name).length;
-  return { client, session, sent, signedOut, count };
+  return { client, session, sockets, sent, signedOut, count };
 }
 
 async function signUpAndIn(user: ReturnType<typeof clientFor>, username: string) {
@@ -82,6 +91,17 @@ async function errorOf(promise: Promise<unknown>) {
     return apiErrorsOf(error)[0];
   }
   assert.fail("expected an error");
+}
+
+/** Creates tasks until the subscription hears one (it listens once its socket is connected); how many it took. */
+async function untilHeard(user: ReturnType<typeof clientFor>, heard: string[], label: string) {
+  for (let attempt = 1; attempt <= 30; attempt++) {
+    const title = `${label} ${attempt}`;
+    await createTask(user.client, title);
+    for (let wait = 0; wait < 10 && !heard.includes(title); wait++) await sleep(100);
+    if (heard.includes(title)) return attempt;
+  }
+  assert.fail(`the subscription never heard "${label}"`);
 }
 
 /** What an authenticator app shows: RFC 6238 with SHA-1, 6 digits, 30-second steps. */
@@ -209,6 +229,26 @@ assert.equal(revoked?.reason, "token_revoked");
 assert.deepEqual(dave.signedOut, ["token_revoked"]);
 assert.equal(await clientFor(daveCookies).session.resume(), false);
 
+// 8. erin subscribes to her task events over the WebSocket. When her access token expires the
+//    server closes the socket (4403, token_expired); the client refreshes once, for the socket
+//    and the HTTP requests alike, reconnects with the new token, and the subscription goes on.
+const erin = clientFor();
+await signUpAndIn(erin, names.erin);
+const closes: string[] = [];
+erin.sockets.on("closed", (event) => {
+  const { code, reason } = event as { code: number; reason: string };
+  closes.push(`${code} ${reason}`);
+});
+const heard: string[] = [];
+const live = watchTaskEvents(erin.client, (event) => heard.push(event.task ? taskTitle(event.task) : event.kind));
+await untilHeard(erin, heard, "before expiry");
+const refreshesBefore = erin.count("RefreshToken");
+await sleep((accessLifetimeSeconds + 1.5) * 1000);
+await untilHeard(erin, heard, "after expiry");
+live.unsubscribe();
+await erin.sockets.dispose();
+assert.ok(closes.includes("4403 token_expired"), `closes: ${closes}`);
+
 console.log(
   JSON.stringify({
     names,
@@ -217,5 +257,7 @@ console.log(
     refreshesInBurst: burstSent.filter((name) => name === "RefreshToken").length,
     aliceSignedOut: alice.signedOut,
     cookieRefreshesInBurst: daveBurst.filter((name) => name === "BrowserRefresh").length,
+    socketCloses: closes,
+    refreshesAcrossExpiry: erin.count("RefreshToken") - refreshesBefore,
   }),
 );

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { commitLocalUpdate, commitMutation, ConnectionHandler, fetchQuery, type Environment } from "relay-runtime";
+import WebSocket from "ws";
 import { postGraphQL } from "../../common/http.js";
 import AppQuery, { type AppQuery as AppQueryType } from "./__generated__/AppQuery.graphql";
 import CreateTaskMutation, { type CreateTaskFormMutation } from "./__generated__/CreateTaskFormMutation.graphql";
@@ -18,6 +19,7 @@ import TaskListPaginationQuery, {
 } from "./__generated__/TaskListPaginationQuery.graphql";
 import { login } from "./account";
 import { createEnvironment } from "./environment";
+import { watchTaskEvents } from "./taskEvents";
 
 const uri = process.env["GRAPHQL_URL"] ?? "http://127.0.0.1:8000/graphql/";
 const accessLifetimeSeconds = Number(process.env["ACCESS_TOKEN_LIFETIME"] ?? "300");
@@ -41,7 +43,8 @@ const registered = await postGraphQL(uri, {
 assert.equal(registered.errors, undefined);
 
 const signedOut: string[] = [];
-const { environment, session } = createEnvironment(uri, (reason) => signedOut.push(reason));
+// Node.js 20 has no global WebSocket; browsers do.
+const { environment, session, sockets } = createEnvironment(uri, (reason) => signedOut.push(reason), WebSocket);
 assert.deepEqual(await login(uri, session, { username, password }), { status: "signedIn", username });
 
 const connection = ConnectionHandler.getConnectionID("client:root", "TaskList_tasks");
@@ -98,8 +101,45 @@ await Promise.all([
   createTask("fifth"),
 ]);
 const burst = sent.slice(before);
-assert.equal(count("environmentRefreshMutation", before), 1, `sent: ${burst}`);
+const refreshesInBurst = count("environmentRefreshMutation", before);
+assert.equal(refreshesInBurst, 1, `sent: ${burst}`);
 assert.equal(burst.length, 11, `five refused, one refresh, five retried; sent: ${burst}`);
 assert.deepEqual(signedOut, []);
 
-console.log(JSON.stringify({ username, progress, burst, refreshesInBurst: count("environmentRefreshMutation", before) }));
+// The task events over the WebSocket. When the access token expires the server closes the socket
+// (4403, token_expired); one refresh, a new connection with the new token, and the subscription
+// goes on. Tasks are created until one is heard: a subscription listens once its socket is up.
+const closes: string[] = [];
+sockets.on("closed", (event) => {
+  const { code, reason } = event as { code: number; reason: string };
+  closes.push(`${code} ${reason}`);
+});
+const heard: string[] = [];
+const live = watchTaskEvents(environment, (event) => heard.push(event.task?.title ?? event.kind));
+async function untilHeard(label: string) {
+  for (let attempt = 1; attempt <= 30; attempt++) {
+    const title = `${label} ${attempt}`;
+    await createTask(title);
+    for (let wait = 0; wait < 10 && !heard.includes(title); wait++) await sleep(100);
+    if (heard.includes(title)) return;
+  }
+  assert.fail(`the subscription never heard "${label}"`);
+}
+await untilHeard("before expiry");
+const beforeExpiry = sent.length;
+await sleep((accessLifetimeSeconds + 1.5) * 1000);
+await untilHeard("after expiry");
+live.dispose();
+await sockets.dispose();
+assert.ok(closes.includes("4403 token_expired"), `closes: ${closes}`);
+
+console.log(
+  JSON.stringify({
+    username,
+    progress,
+    burst,
+    refreshesInBurst,
+    socketCloses: closes,
+    refreshesAcrossExpiry: count("environmentRefreshMutation", beforeExpiry),
+  }),
+);
