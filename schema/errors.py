@@ -14,6 +14,7 @@ from accounts import audit
 from accounts.exceptions import (
     InvalidCredentials,
     NotFound,
+    OidcFailed,
     OtpInvalid,
     OtpRequired,
     PermissionDenied,
@@ -33,6 +34,7 @@ INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
 OTP_REQUIRED = "OTP_REQUIRED"
 OTP_INVALID = "OTP_INVALID"
 RATE_LIMITED = "RATE_LIMITED"
+OIDC_FAILED = "OIDC_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 PERSISTED_QUERY_ONLY = "PERSISTED_QUERY_ONLY"
@@ -110,6 +112,8 @@ def from_domain_error(error):
         return Forbidden(error.message, error.required)
     if isinstance(error, RateLimited):
         return ApiError(error.message, RATE_LIMITED, retryAfter=error.retry_after)
+    if isinstance(error, OidcFailed):
+        return ApiError(error.message, OIDC_FAILED, reason=error.reason)
     for domain_error, code in CODES_OF_DOMAIN_ERRORS.items():
         if isinstance(error, domain_error):
             return ApiError(error.message, code)

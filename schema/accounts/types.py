@@ -8,6 +8,7 @@ from django.db.models import prefetch_related_objects
 from accounts.backends import load_codenames
 from accounts.exceptions import ValidationFailed
 from accounts.models import User
+from accounts.oidc import identity_names
 from accounts.selectors import VIEW_USER
 from schema.batching import batch_of
 from schema.permissions import (
@@ -74,6 +75,17 @@ class UserType(relay.Node):
         batch_of(root).load("totp_device", lambda users: prefetch_related_objects(users, "totp_device"))
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
+
+    @protected_field(
+        SELF_OR_STAFF,
+        description=(
+            "Names of the OpenID Connect providers linked to the account, sorted; visible to the user themself "
+            "and staff."
+        ),
+    )
+    def identities(self, root: strawberry.Parent[User]) -> list[str] | None:
+        batch_of(root).load("oidc_identities", lambda users: prefetch_related_objects(users, "oidc_identities"))
+        return identity_names(root)
 
     @protected_field(
         IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]),
