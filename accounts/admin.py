@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import apikeys, audit, totp
 from accounts.codenames import CHANGE_API_KEY
-from accounts.models import ApiKey, AuditEvent, TotpDevice, User
+from accounts.models import ApiKey, AuditEvent, OidcIdentity, TotpDevice, User
 from accounts.request_meta import RequestMeta
 
 
@@ -67,6 +67,17 @@ class TotpDeviceAdmin(ReadOnlyAdmin):
         meta = RequestMeta.from_request(request)
         for device in queryset.select_related("user"):
             totp.remove(device, meta)
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(ReadOnlyAdmin):
+    """Which provider accounts log into which user. Staff can unlink one by deleting it (a new
+    link only ever comes from a login: accounts.oidc)."""
+
+    list_display = ("user", "provider", "issuer", "subject", "created_at")
+    list_filter = ("provider",)
+    search_fields = ("user__username", "subject")
+    list_select_related = ("user",)
 
 
 @admin.register(AuditEvent)

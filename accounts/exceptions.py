@@ -79,3 +79,31 @@ class RateLimited(DomainError):
     def __init__(self, retry_after, message=None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class OidcFailed(DomainError):
+    """An OpenID Connect login could not be completed; `reason` is the contract's reason code."""
+
+    UNKNOWN_PROVIDER = "unknown_provider"
+    INVALID_STATE = "invalid_state"
+    EXCHANGE_FAILED = "exchange_failed"
+    INVALID_ID_TOKEN = "invalid_id_token"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+
+    messages = {
+        UNKNOWN_PROVIDER: "There is no such provider: see oidcProviders.",
+        INVALID_STATE: "This sign-in is unknown, used or expired: start again with oidcAuthorizationUrl.",
+        EXCHANGE_FAILED: "The provider did not accept the code: start again with oidcAuthorizationUrl.",
+        INVALID_ID_TOKEN: "The provider's answer could not be verified: start again with oidcAuthorizationUrl.",
+        EMAIL_NOT_VERIFIED: (
+            "An account with this email address exists, but the address is not verified on both sides: "
+            "log in with the password and verify the address, or ask the provider to verify it."
+        ),
+        PROVIDER_UNAVAILABLE: "The provider cannot be reached or is misconfigured. Try again later.",
+    }
+
+    def __init__(self, reason, user=None):
+        super().__init__(self.messages[reason])
+        self.reason = reason
+        self.user = user  # the local account concerned, when one is (for the audit log)

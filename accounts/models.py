@@ -255,6 +255,40 @@ class LinkToken(models.Model):
         indexes = [models.Index(fields=["user", "purpose"])]
 
 
+class OidcIdentity(models.Model):
+    """An account at an OpenID provider (its issuer and subject), linked for good to one user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="oidc_identities")
+    # The provider's configured name when the identity was linked, for User.identities.
+    provider = models.CharField(max_length=50)
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)  # `sub`: at most 255 ASCII characters (OIDC Core 2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="accounts_oidc_identity_unique")]
+        verbose_name = "OpenID Connect identity"
+        verbose_name_plural = "OpenID Connect identities"
+
+
+class OidcAuthorizationRequest(models.Model):
+    """One oidcAuthorizationUrl: what its oidcLogin needs, kept here rather than with the client,
+    and used once (accounts.oidc). Only a digest of the state is stored."""
+
+    state_digest = models.CharField(max_length=64, unique=True)
+    provider = models.CharField(max_length=50)
+    issuer = models.CharField(max_length=255)
+    redirect_uri = models.TextField()
+    nonce = models.CharField(max_length=64)
+    code_verifier = EncryptedTextField()  # PKCE: with the code, it is what the provider trades for tokens
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # After OTP_REQUIRED or OTP_INVALID: the identity the provider vouched for, so that a retry
+    # with a code needs no new round trip to the provider.
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=255, blank=True, default="")
+
+
 class TotpDevice(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
     secret = EncryptedTextField()

@@ -15,6 +15,7 @@ from accounts.exceptions import (
     Forbidden,
     InvalidCredentials,
     NotFound,
+    OidcFailed,
     OtpInvalid,
     OtpRequired,
     RateLimited,
@@ -33,6 +34,7 @@ INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
 OTP_REQUIRED = "OTP_REQUIRED"
 OTP_INVALID = "OTP_INVALID"
 RATE_LIMITED = "RATE_LIMITED"
+OIDC_FAILED = "OIDC_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 PERSISTED_QUERY_ONLY = "PERSISTED_QUERY_ONLY"
@@ -99,6 +101,8 @@ def from_domain_error(error):
         return _forbidden(error)
     if isinstance(error, RateLimited):
         return ApiError(error.message, RATE_LIMITED, retryAfter=error.retry_after)
+    if isinstance(error, OidcFailed):
+        return ApiError(error.message, OIDC_FAILED, reason=error.reason)
     for domain_error, code in CODES_OF_DOMAIN_ERRORS.items():
         if isinstance(error, domain_error):
             return ApiError(error.message, code)

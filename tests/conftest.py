@@ -75,3 +75,18 @@ def grant_role(db):
         return user
 
     return grant
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """The test OpenID provider (tests/oidc_provider), one server per test process, with the
+    people who can sign in there."""
+    from tests.oidc_provider.server import OidcProviderServer, ProviderUser
+
+    people = [
+        ProviderUser("ada", "ada@example.com", "ada's provider password"),
+        ProviderUser("grace", "Grace@Example.com", "grace's provider password"),
+    ]
+    server = OidcProviderServer(tmp_path_factory.mktemp("oidc-provider"), people).start()
+    yield server
+    server.stop()

@@ -139,12 +139,32 @@ def grant(user, role_name, *codenames):
         user.groups.add(role)
 
 
+def sign_in_with_the_test_openid_provider(docs, oidc_provider):
+    """docs/oidc.md, against the real provider the OIDC tests use (tests/oidc_provider): a
+    frontend lists the providers, starts, sends the browser to the URL, and finishes with the
+    code and state the provider redirects back with."""
+    from tests.oidc_provider.server import REDIRECT_URI
+
+    provider = oidc_provider.provider("honest", name="acme")
+    with override_settings(OIDC_PROVIDERS=(provider,), OIDC_REDIRECT_URIS=(REDIRECT_URI,)):
+        frontend = GraphQLClient()
+        assert docs.data(frontend, "OidcProviders") == {"oidcProviders": [{"name": "acme"}]}
+        started = docs.data(frontend, "StartOidcLogin", provider="acme", redirectUri=REDIRECT_URI)
+        back = oidc_provider.sign_in(started["oidcAuthorizationUrl"]["url"], "ada")
+        assert back.state == started["oidcAuthorizationUrl"]["state"]
+        signed_in = docs.data(frontend, "FinishOidcLogin", provider="acme", code=back.code, state=back.state)
+        user = signed_in["oidcLogin"]["user"]
+        assert (user["username"], user["emailVerified"], user["identities"]) == ("ada", True, ["acme"])
+        ada = GraphQLClient().authenticate(signed_in["oidcLogin"]["access"])
+        assert docs.data(ada, "MyIdentities") == {"me": {"username": "ada", "identities": ["acme"]}}
+
+
 # The scenario logs in more often than the default limit allows one client address in a minute,
 # and checks alice's password more than five times (logins, TOTP, a key) from her one budget.
 # It commits (transactional_db): a subscription hears changes once they commit, and Channels'
 # database_sync_to_async closes a connection held open in a test's transaction.
 @override_settings(LOGIN_RATE_LIMIT="100/m")
-def test_every_documented_operation_runs_as_documented(transactional_db):
+def test_every_documented_operation_runs_as_documented(transactional_db, oidc_provider):
     docs = Docs()
     anonymous = GraphQLClient()
 
@@ -271,5 +291,7 @@ def test_every_documented_operation_runs_as_documented(transactional_db):
     assert docs.data(erin, "Me")["me"]["username"] == "erin"
     assert docs.data(browser, "BrowserLogout")["revokeToken"]["revoked"] is True
     assert browser.http.cookies["__Host-refresh"].value == ""
+
+    sign_in_with_the_test_openid_provider(docs, oidc_provider)
 
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"

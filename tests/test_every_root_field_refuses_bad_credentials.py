@@ -31,6 +31,9 @@ PUBLIC_FIELDS = {
     "Mutation.requestPasswordReset",
     "Mutation.resetPassword",
     "Mutation.verifyEmail",
+    "Query.oidcProviders",
+    "Mutation.oidcAuthorizationUrl",
+    "Mutation.oidcLogin",
     # The budget of whoever asks: a refused credential's client address (tests/test_budget.py).
     "Query.rateLimit",
 }

@@ -24,7 +24,7 @@ from tests.graphql_util import GraphQLClient
 FUZZ_EXAMPLES = 250
 CONTRACT_CODES = {
     "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "INVALID_CREDENTIALS", "OTP_REQUIRED",
-    "OTP_INVALID", "RATE_LIMITED", "GRAPHQL_VALIDATION_FAILED",
+    "OTP_INVALID", "RATE_LIMITED", "GRAPHQL_VALIDATION_FAILED", "OIDC_FAILED",
 }  # fmt: skip
 
 DATETIMES = st.datetimes(timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat())

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.codenames import VIEW_USER
-from accounts.models import User
+from accounts.models import OidcIdentity, User
 from schema.relay import to_global_id
 from tasks.codenames import VIEW_TASK
 from tasks.models import Task
@@ -155,3 +155,15 @@ def test_a_page_after_a_cursor_costs_one_query(owners, client_for, order, direct
         following = client.execute(document, {"cursor": cursor})["data"]["tasks"]
     assert len(following["edges"]) == 5  # owner0 has 15 tasks
     assert len(data_queries(with_cursor)) == len(data_queries(without_cursor))
+
+
+USERS_WITH_IDENTITIES = "query($first: Int!) { users(first: $first) { edges { node { username identities } } } }"
+
+
+def test_the_linked_providers_of_100_users_cost_what_1_costs(make_user, client_for):
+    for index in range(100):
+        user = make_user(f"linked{index:03d}")
+        OidcIdentity.objects.create(user=user, provider="acme", issuer="https://id.acme.example", subject=str(index))
+    client = client_for(make_user("staff", is_staff=True))
+    one, hundred = queries_for(client, USERS_WITH_IDENTITIES, 1), queries_for(client, USERS_WITH_IDENTITIES, 100)
+    assert len(one) == len(hundred) == 3, hundred  # viewer, page, identities of the page

@@ -9,6 +9,7 @@ from accounts import models
 from accounts.backends import load_codenames
 from accounts.codenames import VIEW_USER
 from accounts.exceptions import NotFound, ValidationFailed
+from accounts.oidc import identity_names
 from accounts.selectors import visible_users
 from schema.batching import batch_of
 from schema.permissions import (
@@ -66,6 +67,13 @@ class User(ModelNode):
         batch_of(root).load("totp_device", lambda users: prefetch_related_objects(users, "totp_device"))
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
+
+    @protected_field(
+        SELF_OR_STAFF, description="Names of the OpenID Connect providers linked to the account, sorted."
+    )
+    def identities(self, root: strawberry.Parent[models.User]) -> list[str] | None:
+        batch_of(root).load("oidc_identities", lambda users: prefetch_related_objects(users, "oidc_identities"))
+        return identity_names(root)
 
     @protected_field(
         IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]), description="The user's tasks."
