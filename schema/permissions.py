@@ -48,7 +48,7 @@ def user_of_viewer(viewer):
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
-    reason: str | None = None  # no viewer: UNAUTHENTICATED with this reason
+    unauthenticated_reason: str | None = None  # no viewer: UNAUTHENTICATED with this reason
     hidden: bool = False  # the object does not exist for this viewer: NOT_FOUND
     required: frozenset = frozenset()  # FORBIDDEN: the codenames that would allow it
     message: str | None = None
@@ -66,8 +66,8 @@ def refuse(verdict):
     """Raise the contract's error for a refusal; an allowed verdict passes."""
     if verdict.allowed:
         return
-    if verdict.reason:
-        raise Unauthenticated(verdict.reason)
+    if verdict.unauthenticated_reason:
+        raise Unauthenticated(verdict.unauthenticated_reason)
     if verdict.hidden:
         raise NotFound()
     raise Forbidden(verdict.message, required=verdict.required, reason=verdict.forbidden_reason)
@@ -140,7 +140,7 @@ class AnyOf(AllOf):
                 return verdict
             refusals.append(verdict)
         for refusal in refusals:
-            if refusal.reason:
+            if refusal.unauthenticated_reason:
                 return refusal
         if all(refusal.hidden for refusal in refusals):
             return refusals[0]
@@ -159,7 +159,7 @@ class Not(Rule):
 
     def verdict(self, access):
         verdict = self.rule.verdict(access)
-        if verdict.reason:
+        if verdict.unauthenticated_reason:
             return verdict
         return refused() if verdict.allowed else ALLOWED
 
@@ -189,7 +189,7 @@ class ViewerRule(Rule):
     def verdict(self, access):
         viewer = access.viewer
         if not viewer.is_authenticated:
-            return Verdict(False, reason=viewer.rejection or Unauthenticated.MISSING_CREDENTIALS)
+            return Verdict(False, unauthenticated_reason=viewer.rejection or Unauthenticated.MISSING_CREDENTIALS)
         return self.verdict_for(viewer.user, access)
 
     def verdict_for(self, user, access):
