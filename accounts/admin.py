@@ -3,6 +3,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import apikeys, audit, totp
+from accounts.codenames import CHANGE_API_KEY
 from accounts.models import ApiKey, AuditEvent, OidcIdentity, TotpDevice, User
 from accounts.request_meta import RequestMeta
 
@@ -46,7 +47,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         self.message_user(request, f"Revoked {revoked} API key(s).")
 
     def has_revoke_permission(self, request):
-        return request.user.has_perm("accounts.change_apikey")
+        return request.user.has_perm(CHANGE_API_KEY)
 
 
 @admin.register(TotpDevice)

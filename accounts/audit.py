@@ -6,6 +6,7 @@ import logging
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
+from accounts.codenames import VIEW_AUDIT_EVENT
 from accounts.models import AuditEvent
 from project import request_id
 from project.json_logs import LogFields
@@ -71,9 +72,6 @@ def _count_this_minute(event_type, meta):
         increment=True,
     )
     return usage["count"]
-
-
-VIEW_AUDIT_EVENT = "accounts.view_auditevent"
 
 
 def visible_events(viewer_user):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts import usernames
 from accounts.crypto import EncryptedTextField
 from accounts.digests import digest
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import Unauthenticated
 
 USERNAME_TAKEN = "A user with that username already exists."
 
@@ -179,18 +179,18 @@ class LoginSession(models.Model):
         return digest(user.password)
 
     def check_usable(self, now=None):
-        """TokenRejected (expired or revoked) unless tokens of this session may still be used.
+        """Unauthenticated (expired or revoked) unless tokens of this session may still be used.
 
         Needs `user` loaded; makes no query.
         """
         if self.expires_at <= (now or timezone.now()):
-            raise TokenRejected(TokenRejected.EXPIRED)
+            raise Unauthenticated(Unauthenticated.EXPIRED)
         if (
             self.revoked_at is not None
             or not self.user.is_active
             or not hmac.compare_digest(self.password_digest, self.password_digest_of(self.user))
         ):
-            raise TokenRejected(TokenRejected.REVOKED)
+            raise Unauthenticated(Unauthenticated.REVOKED)
 
 
 class RefreshToken(models.Model):

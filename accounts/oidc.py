@@ -34,10 +34,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from joserfc.errors import JoseError
 
-from accounts import audit, passwords, ratelimit, sessions, totp, usernames
+from accounts import audit, ratelimit, sessions, totp, usernames
 from accounts.digests import digest
 from accounts.email_rules import address_errors
 from accounts.exceptions import InvalidCredentials, OidcFailed, OtpInvalid, OtpRequired, ValidationFailed
+from accounts.login import LOGIN_FAILURE_RESULTS
 from accounts.models import OidcAuthorizationRequest, OidcIdentity, User
 from project import metrics
 
@@ -93,7 +94,7 @@ def _login_result(error):
     tokenAuth's count says for the same refusal."""
     if isinstance(error, OidcFailed):
         return error.reason
-    return passwords.LOGIN_FAILURE_RESULTS.get(type(error))
+    return LOGIN_FAILURE_RESULTS.get(type(error))
 
 
 @metrics.counting(metrics.OIDC_LOGINS, _login_result)

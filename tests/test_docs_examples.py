@@ -17,9 +17,11 @@ from django.conf import settings
 from django.test import override_settings
 from graphql import OperationDefinitionNode, parse, print_ast, validate
 
+from accounts.codenames import CHANGE_USER
 from accounts.models import User
 from schema.schema import schema
-from tests.conftest import PASSWORD, GraphQLClient
+from tasks.codenames import CHANGE_TASK
+from tests.graphql_util import PASSWORD, GraphQLClient
 from tests.mail_util import delivered, run_mail_queue, token_in
 from tests.sockets import Socket
 
@@ -193,8 +195,8 @@ def test_every_documented_operation_runs_as_documented(transactional_db, oidc_pr
     assert docs.data(alice, "DeleteTask", id=milk["id"])["deleteTask"]["deletedId"] == milk["id"]
 
     admin = User.objects.create_user("root", "root@example.org", PASSWORD, is_staff=True)
-    grant(admin, "user managers", "accounts.change_user", "tasks.change_task")
-    grant(None, "editors", "tasks.change_task")
+    grant(admin, "user managers", CHANGE_USER, CHANGE_TASK)
+    grant(None, "editors", CHANGE_TASK)
     admin_login = docs.data(anonymous, "Login", username="root", password=PASSWORD)["tokenAuth"]
     admin_client = GraphQLClient().authenticate(admin_login["access"])
     users = docs.data(admin_client, "Users", search="example.org")["users"]["edges"]

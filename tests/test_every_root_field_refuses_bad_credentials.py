@@ -20,7 +20,7 @@ from graphql import (
 
 from schema.relay import to_global_id
 from schema.schema import schema
-from tests.conftest import GraphQLClient
+from tests.graphql_util import GraphQLClient
 from tests.tokens_util import claims_of, with_payload
 
 PUBLIC_FIELDS = {

@@ -19,7 +19,7 @@ from accounts.sessions import start_session
 from schema.relay import to_global_id
 from schema.schema import schema
 from tasks.models import Task
-from tests.conftest import GraphQLClient
+from tests.graphql_util import GraphQLClient
 
 FUZZ_EXAMPLES = 250
 CONTRACT_CODES = {

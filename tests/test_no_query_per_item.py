@@ -17,10 +17,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, get_named_type
 
+from accounts.codenames import VIEW_USER
 from accounts.models import ApiKey, AuditEvent, TotpDevice
 from schema.schema import schema
+from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import data_queries
+from tests.graphql_util import data_queries
 
 ITEMS = 50
 ROOT_LISTS = ("tasks", "users", "auditEvents", "apiKeys")
@@ -113,7 +115,7 @@ def crowd(make_user, grant_role):
         user.user_permissions.add(view_user)
     viewers = {
         "superuser": make_user("zz-root", is_staff=True, is_superuser=True),
-        "reader": grant_role(make_user("zz-reader"), "accounts.view_user", "tasks.view_task", role="reader"),
+        "reader": grant_role(make_user("zz-reader"), VIEW_USER, VIEW_TASK, role="reader"),
     }
     # The newest tasks and events (the first of their lists) are others', as are the first users.
     everyone = list(viewers.values()) + users

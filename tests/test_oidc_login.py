@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts import oidc
 from accounts.models import AuditEvent, LoginSession, OidcAuthorizationRequest, OidcIdentity, TotpDevice, User
 from accounts.oidc_providers import Provider
-from tests.conftest import PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, error_codes, only_error
 from tests.oidc_provider import clients
 from tests.oidc_provider.server import REDIRECT_URI
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import usernames
 from accounts.models import User
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 from tests.test_registration import field_errors, register
 
 LOOK_ALIKES = [
