@@ -1,4 +1,4 @@
-"""Each viewer's hourly budget of points (API.md section 14), counted where the rate limits are.
+"""Each viewer's hourly budget of points (docs/security.md), counted where the rate limits are.
 
 A budget belongs to a user (whoever the access token or API key names), or to a client address
 for anonymous requests and requests whose credential was refused. It holds

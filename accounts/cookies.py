@@ -1,4 +1,4 @@
-"""The refresh-token cookie of browser sessions (API.md section 10): what the cookie looks like,
+"""The refresh-token cookie of browser sessions (docs/sessions.md): what the cookie looks like,
 and what proves that a request using it came from an allowed page.
 
 Pure functions of the settings and of facts about the request; the schema layer reads those

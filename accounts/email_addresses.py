@@ -1,4 +1,4 @@
-"""Proving an email address (API.md section 11): the link register sends, resendVerificationEmail,
+"""Proving an email address (docs/recovery.md): the link register sends, resendVerificationEmail,
 changeEmail, and verifyEmail, which follows either kind of link.
 
 An address link proves the address it was mailed to (LinkToken.sent_to). Following it makes that

@@ -1,4 +1,4 @@
-"""The keys that sign and verify tokens (API.md section 15).
+"""The keys that sign and verify tokens (docs/keys.md).
 
 Loaded and checked once, when the settings are read, so a weak or mismatched key stops the
 server at startup instead of failing logins later. Each key is named by a `kid` derived from

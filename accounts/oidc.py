@@ -1,4 +1,4 @@
-"""Signing in with an OpenID Connect provider (API.md section 15): the authorization-code flow
+"""Signing in with an OpenID Connect provider (docs/oidc.md): the authorization-code flow
 with PKCE, the checks of the ID token, and the accounts an identity logs into.
 
 The protocol is Authlib's: discovery, the authorization URL (state, nonce and an S256 code

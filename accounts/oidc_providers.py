@@ -1,5 +1,5 @@
 """The OpenID providers people may sign in with, and the redirect URIs they may return to
-(API.md section 15), as the settings read them from OIDC_PROVIDERS and OIDC_REDIRECT_URIS.
+(docs/oidc.md), as the settings read them from OIDC_PROVIDERS and OIDC_REDIRECT_URIS.
 
 Checked once, when the settings are read, so a provider the server must not talk to stops it at
 start: an issuer over plain http is accepted only on a loopback host (tests, development),

@@ -1,4 +1,4 @@
-"""Rate limits on the public mutations (API.md sections 4 and 5), counted in Django's cache.
+"""Rate limits on the public mutations (docs/security.md), counted in Django's cache.
 
 Counting is django-ratelimit's: a fixed window per key, cache.add then cache.incr, in the
 cache settings.RATELIMIT_USE_CACHE names (a table of the database, or Redis with REDIS_URL),

@@ -1,4 +1,4 @@
-"""Password reset (API.md section 11): a link by mail, then a new password without the old one.
+"""Password reset (docs/recovery.md): a link by mail, then a new password without the old one.
 
 requestPasswordReset does the same work for every address: two rate-limit counts and one queued
 job, whether or not anyone has the address. The worker looks the address up (reset_mail) and

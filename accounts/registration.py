@@ -1,4 +1,4 @@
-"""Validation and creation of new users (API.md section 5)."""
+"""Validation and creation of new users (docs/security.md)."""
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""Encoding and verifying the JSON Web Tokens of API.md section 1, with the keys of accounts.keys.
+"""Encoding and verifying the JSON Web Tokens of docs/sessions.md, with the keys of accounts.keys.
 
 Two kinds of token belong to a login session, as Simple JWT has its token classes: ACCESS, sent
 with every request, and REFRESH, traded once for a new pair. One TokenKind issues, signs and

@@ -7,7 +7,7 @@ a plain user (no codename) asks for another user's task (hidden: NOT_FOUND) and 
 task has (missing: NOT_FOUND), in pairs whose order alternates, and the script prints the
 median of each and of the per-pair difference. Both answers must be NOT_FOUND; a difference
 that is large against the spread (the interquartile range of the differences) would tell an
-attacker which ids exist. API.md section 4; docs/performance.md has the figures.
+attacker which ids exist. docs/permissions.md; docs/performance.md has the figures.
 """
 
 import argparse

@@ -7,7 +7,7 @@ settings, the rate limit raised out of the way): requestPasswordReset for an add
 user has (known) and for one nobody has (unknown), in pairs whose order alternates, after a
 warm-up. Both must answer true and queue one job each. The script prints the median of each and
 of the per-pair difference, with the interquartile range of the differences: a difference that
-is large against that spread would tell an attacker which addresses exist. API.md section 11;
+is large against that spread would tell an attacker which addresses exist. docs/recovery.md;
 docs/performance.md has the figures.
 """
 

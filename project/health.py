@@ -1,4 +1,4 @@
-"""Liveness and readiness (API.md section 16), cheap enough for a probe every second.
+"""Liveness and readiness (docs/deployment.md), cheap enough for a probe every second.
 
 /healthz answers 200 while the process can answer at all; it touches nothing else, so a
 database outage never gets healthy processes restarted. /readyz answers 200 only when this

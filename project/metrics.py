@@ -1,4 +1,4 @@
-"""Prometheus metrics (API.md section 16): what the domain counts, and the /metrics exposition.
+"""Prometheus metrics (docs/deployment.md): what the domain counts, and the /metrics exposition.
 
 Every figure is counted only while METRICS_ENABLED is on (read on each call, so a test's
 override_settings works) and exposed by project.operations at /metrics.

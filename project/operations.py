@@ -1,4 +1,4 @@
-"""The operations endpoints (API.md section 16): /healthz, /readyz and, with METRICS_ENABLED, /metrics.
+"""The operations endpoints (docs/deployment.md): /healthz, /readyz and, with METRICS_ENABLED, /metrics.
 
 Answered by a middleware placed before Django's host check (CommonMiddleware) and HTTPS redirect
 (SecurityMiddleware): probes and scrapers reach a process by its own address over plain HTTP,

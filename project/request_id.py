@@ -1,4 +1,4 @@
-"""One id per request (API.md section 16): in the response's X-Request-ID, on every log line
+"""One id per request (docs/deployment.md): in the response's X-Request-ID, on every log line
 written while the request runs, in its audit events and in an INTERNAL_SERVER_ERROR's
 `extensions.requestId`, so that a user's report leads to the server's side of the story.
 

@@ -66,7 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so every response and log line has the request's id (API.md section 16).
+    # First, so every response and log line has the request's id (docs/deployment.md).
     "project.request_id.RequestIdMiddleware",
     # /healthz, /readyz and /metrics, answered before the host check and the HTTPS redirect.
     "project.operations.OperationsEndpoints",
@@ -158,7 +158,7 @@ else:
         },
     }
 
-# Live updates (API.md section 12, docs/subscriptions.md): task events reach the subscribers of
+# Live updates (docs/subscriptions.md): task events reach the subscribers of
 # every process through Redis when there is one, else those of this process only. Processes that
 # share a database share its events; a Redis shared by several deployments keeps them apart.
 def channel_layer_prefix(database):
@@ -213,7 +213,7 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Tokens (API.md sections 1 and 15).
+# Tokens (docs/sessions.md and docs/keys.md).
 # An RFC 6265 token: what a cookie's name may hold.
 COOKIE_NAME_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
 MINIMUM_JWT_KEY_LENGTH = 32  # RFC 7518: an HMAC key at least as long as HS256's hash
@@ -235,7 +235,7 @@ JWT = {
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
     # How long a consumed refresh token whose successor is unused still answers with that successor.
     "REFRESH_GRACE_SECONDS": env_int("JWT_REFRESH_GRACE_SECONDS", 30),
-    # The refresh cookie of browser sessions (API.md section 10); by default named for the request.
+    # The refresh cookie of browser sessions (docs/sessions.md); by default named for the request.
     "REFRESH_COOKIE_NAME": env_str("JWT_REFRESH_COOKIE_NAME") or None,
     "REFRESH_COOKIE_SAMESITE": env_choice("JWT_REFRESH_COOKIE_SAMESITE", "Strict", ("Strict", "Lax", "None")),
 }
@@ -260,10 +260,10 @@ FIELD_ENCRYPTION_KEYS = crypto.checked_keys(
     env_list("FIELD_ENCRYPTION_KEYS") or [crypto.key_derived_from(SECRET_KEY)]
 )
 
-# Two-factor login: the name authenticator apps show next to the account (API.md section 7).
+# Two-factor login: the name authenticator apps show next to the account (docs/totp-and-api-keys.md).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
 
-# Signing in with OpenID Connect providers (API.md section 15): a JSON list of
+# Signing in with OpenID Connect providers (docs/oidc.md): a JSON list of
 # {"name", "issuer", "client_id", "client_secret", "scopes"?}, and the redirect URIs a frontend may
 # ask them to return to. An http:// issuer that is not on a loopback host stops the server here.
 OIDC_PROVIDERS = oidc_providers.configured_providers(env_str("OIDC_PROVIDERS"))
@@ -271,7 +271,7 @@ OIDC_REDIRECT_URIS = oidc_providers.checked_redirect_uris(env_list("OIDC_REDIREC
 # oidcAuthorizationUrl and oidcLogin calls per client IP, each counted on its own.
 OIDC_RATE_LIMIT = env_rate("OIDC_RATE_LIMIT", "30/m")
 
-# GraphQL endpoint (API.md section 8). Read at request time, so override_settings works.
+# GraphQL endpoint (docs/security.md). Read at request time, so override_settings works.
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
@@ -280,12 +280,12 @@ GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 # Field selections written in a document (a fragment's counted once); GraphiQL's introspection has about 70.
 GRAPHQL_MAX_FIELDS = env_int("GRAPHQL_MAX_FIELDS", 200)
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
-# Nodes an operation may return, counted before it runs (API.md section 14).
+# Nodes an operation may return, counted before it runs (docs/security.md).
 GRAPHQL_MAX_NODES = env_int("GRAPHQL_MAX_NODES", 10_000)
 # About the bytes of JSON one answer may hold (schema.execution counts them as leaves complete).
 GRAPHQL_MAX_RESPONSE_BYTES = env_int("GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000)
 
-# The WebSocket of subscriptions (API.md section 12): subscriptions one socket may hold, seconds a
+# The WebSocket of subscriptions (docs/subscriptions.md): subscriptions one socket may hold, seconds a
 # socket may take to send connection_init, sockets one user may hold open in one server process,
 # and how often each process rechecks the credentials of all its open sockets (one query each time).
 GRAPHQL_WS_MAX_SUBSCRIPTIONS = env_int("GRAPHQL_WS_MAX_SUBSCRIPTIONS", 20)
@@ -302,7 +302,7 @@ if not 1 <= GRAPHQL_WS_RECHECK_SECONDS <= 4:
         "GRAPHQL_WS_RECHECK_SECONDS must be between 1 and 4: a revoked credential's socket must close within 5 seconds."
     )
 
-# Persisted documents (API.md section 13): manifest files of trusted documents, read and validated
+# Persisted documents (docs/persisted-documents.md): manifest files of trusted documents, read and validated
 # at start (schema.manifests); whether only those run; how many documents Apollo's automatic
 # persisted queries may register (schema.persisted).
 GRAPHQL_TRUSTED_DOCUMENTS = env_list("GRAPHQL_TRUSTED_DOCUMENTS")
@@ -315,24 +315,24 @@ if GRAPHQL_TRUSTED_DOCUMENTS_ONLY and not GRAPHQL_TRUSTED_DOCUMENTS:
         "GRAPHQL_TRUSTED_DOCUMENTS_ONLY=1 needs GRAPHQL_TRUSTED_DOCUMENTS: no document could run."
     )
 
-# Points each viewer may spend per hour on operations (API.md section 14, accounts.budget).
+# Points each viewer may spend per hour on operations (docs/security.md, accounts.budget).
 GRAPHQL_POINTS_PER_HOUR = env_int("GRAPHQL_POINTS_PER_HOUR", 5000)
 if not 1 <= GRAPHQL_POINTS_PER_HOUR < 10**9:
     raise ImproperlyConfigured("GRAPHQL_POINTS_PER_HOUR must be between 1 and 999999999.")
 
-# Rate limits, "N/s", "N/m" or "N/h" (API.md section 5), counted in the RATELIMIT_USE_CACHE cache.
+# Rate limits, "N/s", "N/m" or "N/h" (docs/security.md), counted in the RATELIMIT_USE_CACHE cache.
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "5/m")
 REGISTER_RATE_LIMIT = env_rate("REGISTER_RATE_LIMIT", "20/h")
 # refreshToken and revokeToken calls per client IP: generous, since every client refreshes
 # every few minutes and many may share one address.
 TOKEN_RATE_LIMIT = env_rate("TOKEN_RATE_LIMIT", "60/m")
 
-# API keys (API.md section 6): the longest lifetime of a key, and its lifetime when none is asked for.
+# API keys (docs/totp-and-api-keys.md): the longest lifetime of a key, and its lifetime when none is asked for.
 API_KEY_MAX_LIFETIME = env_int("API_KEY_MAX_LIFETIME", 365 * 24 * 3600)
 if API_KEY_MAX_LIFETIME <= 0:
     raise ImproperlyConfigured("API_KEY_MAX_LIFETIME must be a positive number of seconds.")
 
-# Audit rows one client address may add per minute for each kind of refusal (API.md section 5);
+# Audit rows one client address may add per minute for each kind of refusal (docs/security.md);
 # the first of each kind in a minute is always written.
 AUDIT_MAX_EVENTS_PER_MINUTE = env_int("AUDIT_MAX_EVENTS_PER_MINUTE", 50)
 if AUDIT_MAX_EVENTS_PER_MINUTE < 1:
@@ -350,7 +350,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Account recovery and email verification (API.md section 11).
+# Account recovery and email verification (docs/recovery.md).
 PASSWORD_RESET_URL = env_link_template("PASSWORD_RESET_URL", "http://localhost:3000/reset?token={token}")
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 # Per client IP and per address; over it requestPasswordReset still answers true and sends nothing.
@@ -408,7 +408,7 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 
-# Operations (API.md section 16). /metrics answers only with METRICS_ENABLED (read per request),
+# Operations (docs/deployment.md). /metrics answers only with METRICS_ENABLED (read per request),
 # and only to `Authorization: Bearer <METRICS_TOKEN>` when that is set.
 METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
 METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -1,4 +1,4 @@
-"""Traces through OpenTelemetry (API.md section 16): off unless OpenTelemetry's own variables ask
+"""Traces through OpenTelemetry (docs/deployment.md): off unless OpenTelemetry's own variables ask
 for them (settings.TRACING_ENABLED, project.env.otel_traces_requested).
 
 start() runs once per process (project.apps), before Django builds its middleware chain:

@@ -1,4 +1,4 @@
-"""The contract's error codes (API.md section 3), and how every failure becomes one."""
+"""The contract's error codes (docs/errors.md), and how every failure becomes one."""
 
 import logging
 from collections.abc import Iterator
@@ -149,7 +149,7 @@ def format_error(error: GraphQLError):
 
 
 class ContractErrors(SchemaExtension):
-    """Rewrites the errors of each result into the shape API.md section 3 promises.
+    """Rewrites the errors of each result into the shape docs/errors.md promises.
 
     Every FORBIDDEN passes through here, whichever rule raised it, so this is where the
     audit log learns of refusals: one PERMISSION_DENIED event per operation that had any,

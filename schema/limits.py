@@ -1,4 +1,4 @@
-"""Document limits (API.md section 8), checked before any resolver runs.
+"""Document limits (docs/security.md), checked before any resolver runs.
 
 Every limit is read from settings on each request, so an operator's environment and a
 test's override_settings both take effect. One extension owns the whole validation step:

@@ -1,4 +1,4 @@
-"""Trusted documents (API.md section 13): the manifest files GRAPHQL_TRUSTED_DOCUMENTS names.
+"""Trusted documents (docs/persisted-documents.md): the manifest files GRAPHQL_TRUSTED_DOCUMENTS names.
 
 Each file is a JSON object of document ids to document texts, `{"<id>": "<document>"}`: the file
 relay-compiler's `persistConfig` writes and the `persisted-documents.json` of GraphQL Code

@@ -1,4 +1,4 @@
-"""The node limit (API.md section 14): how many nodes an operation may return, known before it runs.
+"""The node limit (docs/security.md): how many nodes an operation may return, known before it runs.
 
 For every connection field, the product of its `first`/`last` (the default page size when
 neither is given) and that of every connection around it, summed, as GitHub counts it:

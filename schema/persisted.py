@@ -1,4 +1,4 @@
-"""Persisted documents (API.md section 13): which document a request runs when it names one by id.
+"""Persisted documents (docs/persisted-documents.md): which document a request runs when it names one by id.
 
 A request names its document in one of these ways:
 

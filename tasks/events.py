@@ -1,4 +1,4 @@
-"""Task changes, published once they commit, for live subscribers (API.md section 12).
+"""Task changes, published once they commit, for live subscribers (docs/subscriptions.md).
 
 Every save and delete of a Task (tasks.services, the admin, a shell, a cascade from a deleted
 user) sends one message to the channel layer's GROUP after its transaction commits: through Redis

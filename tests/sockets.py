@@ -1,4 +1,4 @@
-"""WebSocket clients for the tests of subscriptions (graphql-transport-ws, API.md section 12).
+"""WebSocket clients for the tests of subscriptions (graphql-transport-ws, docs/subscriptions.md).
 
 - Socket: Channels' WebsocketCommunicator around project.asgi, inside the test's process. A test
   runs its whole scenario with `run(scenario)`: one event loop, and database work (the server's

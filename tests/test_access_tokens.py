@@ -1,4 +1,4 @@
-"""Who `me` sees for every kind of credential (API.md section 1)."""
+"""Who `me` sees for every kind of credential (docs/sessions.md)."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""API keys (API.md section 6) and the X-API-Key header."""
+"""API keys (docs/totp-and-api-keys.md) and the X-API-Key header."""
 
 import logging
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,4 @@
-"""The audit log (API.md section 5): every event type recorded with IP and user agent; auditEvents and the admin."""
+"""The audit log (docs/security.md): every event type recorded with IP and user agent; auditEvents and the admin."""
 
 import json
 import logging

@@ -1,4 +1,4 @@
-"""Browser-facing security (API.md preamble, issue item 4): CORS, security headers, deploy checks."""
+"""Browser-facing security (docs/security.md): CORS, security headers, deploy checks."""
 
 import os
 import secrets

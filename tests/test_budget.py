@@ -1,4 +1,4 @@
-"""Each viewer's budget of points per hour (API.md section 14): cost, charge, refusal, dryRun, headers."""
+"""Each viewer's budget of points per hour (docs/security.md): cost, charge, refusal, dryRun, headers."""
 
 import json
 from datetime import UTC, datetime, timedelta

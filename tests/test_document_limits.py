@@ -1,4 +1,4 @@
-"""GraphQL hardening (API.md section 8): each limit just under and just over, before any resolver runs."""
+"""GraphQL hardening (docs/security.md): each limit just under and just over, before any resolver runs."""
 
 import random
 

@@ -1,4 +1,4 @@
-"""Email verification and change of address (API.md section 11)."""
+"""Email verification and change of address (docs/recovery.md)."""
 
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch

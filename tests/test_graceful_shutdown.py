@@ -1,4 +1,4 @@
-"""SIGTERM lets a gunicorn worker finish the request it is serving (API.md section 16)."""
+"""SIGTERM lets a gunicorn worker finish the request it is serving (docs/deployment.md)."""
 
 import json
 import signal

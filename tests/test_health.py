@@ -1,4 +1,4 @@
-"""/healthz and /readyz (API.md section 16): up, with the database down, with migrations missing."""
+"""/healthz and /readyz (docs/deployment.md): up, with the database down, with migrations missing."""
 
 import json
 import socket

@@ -1,4 +1,4 @@
-"""What the endpoint accepts over HTTP (API.md preamble and section 8): nothing malformed gets a 5xx."""
+"""What the endpoint accepts over HTTP (docs/security.md): nothing malformed gets a 5xx."""
 
 import json
 import logging

@@ -1,4 +1,4 @@
-"""Mail reaches a real SMTP server through `manage.py worker`, beside a real server (API.md section 11).
+"""Mail reaches a real SMTP server through `manage.py worker`, beside a real server (docs/recovery.md).
 
 gunicorn serves the API and a worker process runs the queue, both on one SQLite file, with
 EMAIL_URL naming an aiosmtpd server in this process, as a deployment would run them.

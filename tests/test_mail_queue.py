@@ -1,4 +1,4 @@
-"""The mail queue (API.md section 11): stored with the request, retried while the mail server is down."""
+"""The mail queue (docs/recovery.md): stored with the request, retried while the mail server is down."""
 
 import io
 import logging

@@ -1,4 +1,4 @@
-"""/metrics (API.md section 16): off unless enabled, behind its token, what each figure counts,
+"""/metrics (docs/deployment.md): off unless enabled, behind its token, what each figure counts,
 no client text in any label, and figures added up over several worker processes."""
 
 import json

@@ -1,4 +1,4 @@
-"""No password, token or key is ever written to a log line or an audit event (API.md section 5)."""
+"""No password, token or key is ever written to a log line or an audit event (docs/security.md)."""
 
 import logging
 

@@ -1,4 +1,4 @@
-"""The node limit (API.md section 14): the nodes a document may ask for, counted before anything runs.
+"""The node limit (docs/security.md): the nodes a document may ask for, counted before anything runs.
 
 For every connection field, the product of its first/last (the default page size when neither
 is given) and that of every connection around it, summed; variables count with their values.

@@ -1,4 +1,4 @@
-"""Signing in with an OpenID Connect provider (API.md section 15), against a real provider.
+"""Signing in with an OpenID Connect provider (docs/oidc.md), against a real provider.
 
 The provider is django-oauth-toolkit in a Django project of its own (tests/oidc_provider), run
 by gunicorn on a free loopback port; the server under test talks to it over HTTP as it would to

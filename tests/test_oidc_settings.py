@@ -1,5 +1,5 @@
 """OIDC_PROVIDERS and OIDC_REDIRECT_URIS are read and checked when the settings are, so a provider
-the server must not talk to stops it at start (API.md section 15)."""
+the server must not talk to stops it at start (docs/oidc.md)."""
 
 import json
 import os

@@ -183,7 +183,7 @@ def test_at_most_100_per_page(client_for, owner, many_tasks):
 
 
 def test_a_cursor_is_its_rows_position_in_any_ordering(client_for, owner, many_tasks):
-    """A cursor holds only its row (API.md section 4), so it means "after that row" in any order."""
+    """A cursor holds only its row (docs/permissions.md), so it means "after that row" in any order."""
     client = client_for(owner)
     first = tasks_page(client, first=1, orderBy={"field": "TITLE", "direction": "ASC"})
     cursor, row = first["pageInfo"]["endCursor"], first["edges"][0]["node"]["id"]

@@ -1,4 +1,4 @@
-"""One password budget per user (API.md section 7): every password check of every mutation counts.
+"""One password budget per user (docs/totp-and-api-keys.md): every password check of every mutation counts.
 
 A stolen access token must not buy extra guesses: changePassword, disableTotp, confirmTotp and
 createApiKey check the viewer's password, and each check spends the same `LOGIN_RATE_LIMIT` budget

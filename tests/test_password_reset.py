@@ -1,4 +1,4 @@
-"""Password reset (API.md section 11): requestPasswordReset and resetPassword."""
+"""Password reset (docs/recovery.md): requestPasswordReset and resetPassword."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Persisted and trusted documents (API.md section 13): every way to name one, and every refusal.
+"""Persisted and trusted documents (docs/persisted-documents.md): every way to name one, and every refusal.
 
 The trusted documents are the manifests in tests/manifests/, written by relay-compiler and by
 GraphQL Code Generator's client preset (their README says how); the examples' own freshly

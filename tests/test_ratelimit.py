@@ -1,4 +1,4 @@
-"""Rate limits of the public mutations (API.md sections 4 and 5), through the real endpoint."""
+"""Rate limits of the public mutations (docs/security.md), through the real endpoint."""
 
 from datetime import timedelta
 

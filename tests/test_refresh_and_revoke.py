@@ -1,4 +1,4 @@
-"""Session lifecycle: rotation, reuse detection, revocation (API.md sections 1 and 5)."""
+"""Session lifecycle: rotation, reuse detection, revocation (docs/sessions.md and docs/security.md)."""
 
 from datetime import timedelta
 

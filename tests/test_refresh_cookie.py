@@ -1,4 +1,4 @@
-"""Browsers keep the refresh token in a cookie (API.md section 10): its attributes, refresh and
+"""Browsers keep the refresh token in a cookie (docs/sessions.md): its attributes, refresh and
 revoke through it, the CSRF proof every use of it needs, and that it authenticates nothing else."""
 
 import json

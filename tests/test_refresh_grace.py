@@ -1,4 +1,4 @@
-"""Retry grace (API.md sections 1 and 10.2): a consumed refresh token whose successor is unused
+"""Retry grace (docs/sessions.md): a consumed refresh token whose successor is unused
 answers again with that same successor for JWT_REFRESH_GRACE_SECONDS, so a lost answer or two
 tabs refreshing at once keep the session and the chain never forks; anything else is reuse."""
 

@@ -1,4 +1,4 @@
-"""X-Request-ID (API.md section 16): on every response, in the request's log lines and audit
+"""X-Request-ID (docs/deployment.md): on every response, in the request's log lines and audit
 events, in an INTERNAL_SERVER_ERROR; taken from the request only behind a trusted proxy."""
 
 import json

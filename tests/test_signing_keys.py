@@ -1,4 +1,4 @@
-"""Signing with each algorithm, the published key set, key rotation and algorithm confusion (API.md section 15)."""
+"""Signing with each algorithm, the published key set, key rotation and algorithm confusion (docs/keys.md)."""
 
 import base64
 import hashlib

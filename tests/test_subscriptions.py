@@ -1,4 +1,4 @@
-"""taskEvents over the WebSocket (API.md section 12), through project.asgi in the test's process.
+"""taskEvents over the WebSocket (docs/subscriptions.md), through project.asgi in the test's process.
 
 Channels' WebsocketCommunicator drives the real consumer; tasks change through the domain and
 requests through the HTTP endpoint, each committing, so events are published as in production

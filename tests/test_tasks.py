@@ -205,7 +205,7 @@ def test_update_task(actors, task, actor, outcome, required):
 
 
 def test_a_holder_of_change_task_reads_what_it_may_change(actors, task):
-    """tasks, task, node, User.tasks and updateTask's payload agree (API.md section 4)."""
+    """tasks, task, node, User.tasks and updateTask's payload agree (docs/permissions.md)."""
     editor = actors["editor"]
     variables = {"id": task_id(task)}
     payload = editor.execute(UPDATE, {**variables, "input": {}})["data"]["updateTask"]

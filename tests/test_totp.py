@@ -1,4 +1,4 @@
-"""Two-factor login (API.md section 7), on a clock the tests control."""
+"""Two-factor login (docs/totp-and-api-keys.md), on a clock the tests control."""
 
 import logging
 from datetime import UTC, datetime, timedelta

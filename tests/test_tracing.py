@@ -1,4 +1,4 @@
-"""Traces (API.md section 16): off by default, on with OpenTelemetry's variables; spans for the
+"""Traces (docs/deployment.md): off by default, on with OpenTelemetry's variables; spans for the
 request, the operation, parsing, validation and resolvers with code; never a secret in a span."""
 
 import json

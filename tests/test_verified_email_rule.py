@@ -1,4 +1,4 @@
-"""REQUIRE_VERIFIED_EMAIL (API.md section 11): the four mutations that wait for a verified address."""
+"""REQUIRE_VERIFIED_EMAIL (docs/recovery.md): the four mutations that wait for a verified address."""
 
 import pytest
 from django.test import override_settings

@@ -1,4 +1,4 @@
-"""Signing in with an OpenID Connect provider, in the schema (API.md section 15); the flow and the
+"""Signing in with an OpenID Connect provider, in the schema (docs/oidc.md); the flow and the
 linking rules are accounts.oidc's."""
 
 from typing import Annotated

@@ -1,4 +1,4 @@
-"""Account recovery and email verification in the schema (API.md section 11)."""
+"""Account recovery and email verification in the schema (docs/recovery.md)."""
 
 from typing import Annotated
 

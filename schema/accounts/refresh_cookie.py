@@ -1,4 +1,4 @@
-"""The refresh cookie at the HTTP edge (API.md section 10): read it for refreshToken and
+"""The refresh cookie at the HTTP edge (docs/sessions.md): read it for refreshToken and
 revokeToken once the request proved where it came from, set it, clear it.
 
 The rules are accounts.cookies'; this module only reads the request and writes the response

@@ -1,4 +1,4 @@
-"""What an operation costs from its viewer's budget (API.md section 14), charged before it runs.
+"""What an operation costs from its viewer's budget (docs/security.md), charged before it runs.
 
 An operation costs max(1, requests / 100 rounded half up) points, where requests are those of
 schema.node_count's Count (the pages its connections may fetch), as GitHub prices its API: a

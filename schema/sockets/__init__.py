@@ -1,4 +1,4 @@
-"""The WebSocket of /graphql/: subscriptions over graphql-transport-ws (API.md section 12).
+"""The WebSocket of /graphql/: subscriptions over graphql-transport-ws (docs/subscriptions.md).
 
 - consumer.py: the Channels consumer, Strawberry's GraphQLWSConsumer refusing foreign origins and
   hosts, the legacy subprotocol and oversized frames;

@@ -4,7 +4,7 @@ counterpart for a WebSocket, with the same viewer, actor, meta and viewer_for.
 The credential comes in connection_init's payload (`Authorization: Bearer <access>` or
 `X-API-Key: <secret>`, names in any case) and is checked by accounts.authentication, as every HTTP
 request's headers are. A socket lives long, and authorization uses the user as the database holds
-them at the moment (API.md section 4), so the credential is checked again by the same code before
+them at the moment (docs/permissions.md), so the credential is checked again by the same code before
 each subscription starts, and under the same rules for each event (the hub does it once per
 event for every socket of the process): a role given or taken counts from the next event, and a
 credential refused closes the socket with 4403 and the reason. Between events the hub's recheck
