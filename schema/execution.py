@@ -11,13 +11,16 @@ resolver, no permission extension: Strawberry's "basic field") needs none of tha
 
 PlainFieldShortcut does exactly that, and hands everything else to graphql-core unchanged: a
 null, a value that does not serialize or is not of the field's type, a list holding a null,
-@defer, field middleware. Those cases are detected before any sub-field runs, and failures
-inside a sub-selection are handled by graphql-core's own handle_field_error, so data, errors,
+@defer, @stream (any directive on the field), field middleware. Those cases are detected before
+any sub-field runs, and failures inside a sub-selection are handled by graphql-core's own handle_field_error, so data, errors,
 their paths and null propagation are graphql-core's own (tests/test_execution.py compares both,
-synchronously and asynchronously).
+synchronously and asynchronously, and incremental delivery).
+
+The shortcut overrides methods of graphql-core's executor that are not public API, pinned by
+tests/test_library_internals.py; GRAPHQL_EXECUTION_SHORTCUT=0 turns it off (BudgetedExecution).
 
 On both paths every leaf value is counted against the response budget as it is completed
-(PlainFieldShortcut.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
+(BudgetedExecution.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
 
 Each event of a subscription is an answer of its own, with a budget of its own. It is executed
 on the socket's event loop, where the ORM may not run (its resolvers are the same synchronous
@@ -129,23 +132,25 @@ def _objects(read, source, listed):
     return value if isinstance(value, (list, tuple)) and not any(item is None for item in value) else None
 
 
-class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's execution with the shortcut for plain fields, and the response budget.
+class BudgetedExecution(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's execution, with the response budget, suggestions hidden outside DEBUG, and
+    each subscription event run in the ORM's thread.
 
-    Every leaf value, on either path, and every field error is counted against
-    GRAPHQL_MAX_RESPONSE_BYTES as it is completed; past it the execution stops and the whole
-    answer is one GRAPHQL_VALIDATION_FAILED error, so no request builds a larger answer in memory.
+    Every leaf value and every field error is counted against GRAPHQL_MAX_RESPONSE_BYTES as it is
+    completed; past it the execution stops and the whole answer is one GRAPHQL_VALIDATION_FAILED
+    error, so no request builds a larger answer in memory. With GRAPHQL_EXECUTION_SHORTCUT off,
+    this is the executor (graphql-core runs every field itself).
     """
+
+    @classmethod
+    def build(cls, *args, **kwargs):
+        # Variable values are checked as the executor is built, not during validation
+        # (schema.limits): outside DEBUG their errors must not suggest enum values either.
+        return super().build(*args, **{**kwargs, "hide_suggestions": not settings.DEBUG})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.response_bytes_left = settings.GRAPHQL_MAX_RESPONSE_BYTES
-        # Field middleware (schema extensions with a `resolve` hook) must see every field.
-        self.shortcut_allowed = not (self.middleware_manager and self.middleware_manager.middlewares)
-        # graphql-core collects the fields of a selection once and reuses that object for every
-        # item of a list, so what is plain among them is worked out once per execution.
-        self.plain_leaves = {}
-        self.plain_objects = {}
 
     def spend(self, response_bytes):
         self.response_bytes_left -= response_bytes
@@ -158,7 +163,6 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         # would keep every event's alive as long as the subscription lasts.
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}
-        executor.plain_leaves = {}
         return executor
 
     def execute_operation(self, serially=None):
@@ -202,6 +206,24 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         super().handle_field_error(raw_error, return_type, field_details_list, path)
         # Reached only when the error is kept at this field rather than passed to its parent.
         self.spend(ERROR_BYTES)
+
+
+class PlainFieldShortcut(BudgetedExecution):
+    """BudgetedExecution with the shortcut for plain fields (the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Field middleware (schema extensions with a `resolve` hook) must see every field.
+        self.shortcut_allowed = not (self.middleware_manager and self.middleware_manager.middlewares)
+        # graphql-core collects the fields of a selection once and reuses that object for every
+        # item of a list, so what is plain among them is worked out once per execution.
+        self.plain_leaves = {}
+        self.plain_objects = {}
+
+    def build_per_event_executor(self, payload):
+        executor = super().build_per_event_executor(payload)
+        executor.plain_leaves = {}
+        return executor
 
     def plain_leaves_of(self, parent_type, grouped_field_set):
         """[(response name, read, serialize)] of the plain scalar fields in a selection."""
@@ -253,7 +275,9 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
         field_def = parent_type.fields.get(field_details_list[0].node.name.value)
         plain = None
-        if field_def is not None and self.shortcut_allowed and position_context is None:
+        # A directive on the field itself (@stream) changes how graphql-core completes it.
+        directed = any(details.node.directives for details in field_details_list)
+        if field_def is not None and self.shortcut_allowed and position_context is None and not directed:
             plain = self.plain_objects.get(id(field_def), _UNKNOWN)  # the schema keeps field_def alive
             if plain is _UNKNOWN:
                 plain = self.plain_objects[id(field_def)] = _plain_objects(field_def)
