@@ -94,10 +94,11 @@ def items_in(response):
 
 
 def requests_per_second(request, count):
-    started = time.perf_counter()
+    """Requests per second of this process's CPU time: the machine is shared, its wall clock is not ours."""
+    started = time.process_time()
     for _ in range(count):
         request()
-    return count / (time.perf_counter() - started)
+    return count / (time.process_time() - started)
 
 
 def main():

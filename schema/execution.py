@@ -19,6 +19,11 @@ synchronously and asynchronously, and incremental delivery).
 The shortcut overrides methods of graphql-core's executor that are not public API, pinned by
 tests/test_library_internals.py; GRAPHQL_EXECUTION_SHORTCUT=0 turns it off (BudgetedExecution).
 
+A selection made of plain fields only, down to its leaves (a page's edges, their nodes and
+their owners, say), is planned once per execution (_SelectionPlan) and answered for each object
+by one pass over the plan; any value the plan does not answer by itself sends that object down
+the field-by-field path above, from its start.
+
 On both paths every leaf value is counted against the response budget as it is completed
 (BudgetedExecution.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
 
@@ -63,6 +68,63 @@ ERROR_BYTES = 256
 
 def _leaf_bytes(value):
     return LEAF_BYTES + (len(encode_basestring_ascii(value)) if type(value) is str else OTHER_LEAF_BYTES)
+
+
+class _Irregular(Exception):
+    """A value a selection plan does not answer by itself: graphql-core's path answers it."""
+
+
+def _typename(object_type):
+    name = object_type.name
+    return lambda source: name
+
+
+class _SelectionPlan:
+    """A selection of plain fields only, on one object type, answered without graphql-core.
+
+    `leaves` are (response name, read, serialize) and `objects` (response name, read, object
+    type, sub-plan, listed), in the selection's order. `answer` raises for any value graphql-core
+    would not complete as a plain value (a null, a value that does not serialize, an object
+    that is_type_of refuses, a list holding a null), and the object is then executed as before.
+    """
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def answer(self, source):
+        """(the selection's values in document order, their response bytes)."""
+        values = {}
+        response_bytes = 0
+        for response_name, read, serialize, object_type, plan, listed in self.entries:
+            value = read(source)
+            if value is None:
+                raise _Irregular
+            if plan is None:
+                value = serialize(value)
+                if value is None or value is Undefined:
+                    raise _Irregular
+                response_bytes += _leaf_bytes(value)
+            elif listed:
+                if not isinstance(value, (list, tuple)):
+                    raise _Irregular
+                items = []
+                for item in value:
+                    item_value, item_bytes = plan.answer_object(object_type, item)
+                    items.append(item_value)
+                    response_bytes += item_bytes
+                value = items
+            else:
+                value, item_bytes = plan.answer_object(object_type, value)
+                response_bytes += item_bytes
+            values[response_name] = value
+        return values, response_bytes
+
+    def answer_object(self, object_type, value):
+        if value is None or (object_type.is_type_of is not None and object_type.is_type_of(value, None) is not True):
+            raise _Irregular
+        return self.answer(value)
 
 
 class ResponseTooLarge(BaseException):
@@ -219,11 +281,55 @@ class PlainFieldShortcut(BudgetedExecution):
         # item of a list, so what is plain among them is worked out once per execution.
         self.plain_leaves = {}
         self.plain_objects = {}
+        self.selection_plans = {}
 
     def build_per_event_executor(self, payload):
         executor = super().build_per_event_executor(payload)
         executor.plain_leaves = {}
+        executor.selection_plans = {}
         return executor
+
+    def plain_objects_of(self, field_def):
+        """(read, object type, listed) of a basic field of objects (_plain_objects), once per field."""
+        plain = self.plain_objects.get(id(field_def), _UNKNOWN)  # the schema keeps field_def alive
+        if plain is _UNKNOWN:
+            plain = self.plain_objects[id(field_def)] = _plain_objects(field_def)
+        return plain
+
+    def selection_plan(self, parent_type, grouped_field_set):
+        """The _SelectionPlan of a selection, or None when a field of it (or of a sub-selection)
+        is not plain; worked out once per selection, as plain_leaves_of."""
+        known = self.selection_plans.get(id(grouped_field_set))
+        if known is None or known[0] is not grouped_field_set:
+            known = (grouped_field_set, self.plan_selection(parent_type, grouped_field_set))
+            self.selection_plans[id(grouped_field_set)] = known
+        return known[1]
+
+    def plan_selection(self, parent_type, grouped_field_set):
+        fields = parent_type.fields
+        entries = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_name = field_details_list[0].node.name.value
+            if field_name == "__typename":
+                entries.append((response_name, _typename(parent_type), str, None, None, False))
+                continue
+            field_def = fields.get(field_name)
+            if field_def is None or any(details.node.directives for details in field_details_list):
+                return None
+            leaf = _plain_leaf(field_def)
+            if leaf is not None:
+                entries.append((response_name, *leaf, None, None, False))
+                continue
+            plain = self.plain_objects_of(field_def)
+            if plain is None:
+                return None
+            read, object_type, listed = plain
+            subfields, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            plan = None if new_defer_usages else self.selection_plan(object_type, subfields)
+            if plan is None:
+                return None
+            entries.append((response_name, read, None, object_type, plan, listed))
+        return _SelectionPlan(entries)
 
     def plain_leaves_of(self, parent_type, grouped_field_set):
         """[(response name, read, serialize)] of the plain scalar fields in a selection."""
@@ -241,6 +347,15 @@ class PlainFieldShortcut(BudgetedExecution):
         return known[1]
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
+        plan = self.selection_plan(parent_type, grouped_field_set) if self.shortcut_allowed else None
+        if plan is not None and position_context is None:
+            try:
+                values, response_bytes = plan.answer(source_value)
+            except Exception:  # noqa: BLE001, S110 - graphql-core's path below reports it properly
+                pass
+            else:
+                self.spend(response_bytes)
+                return values
         leaves = self.plain_leaves_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
         values = {}
         response_bytes = 0
@@ -278,9 +393,7 @@ class PlainFieldShortcut(BudgetedExecution):
         # A directive on the field itself (@stream) changes how graphql-core completes it.
         directed = any(details.node.directives for details in field_details_list)
         if field_def is not None and self.shortcut_allowed and position_context is None and not directed:
-            plain = self.plain_objects.get(id(field_def), _UNKNOWN)  # the schema keeps field_def alive
-            if plain is _UNKNOWN:
-                plain = self.plain_objects[id(field_def)] = _plain_objects(field_def)
+            plain = self.plain_objects_of(field_def)
         if plain is not None:
             read, object_type, listed = plain
             objects = _objects(read, source, listed)

@@ -181,3 +181,34 @@ def test_and_so_does_incremental_delivery(document, executor):
     standard = payloads()
     assert len(standard) > 1  # the document did defer or stream something
     assert json.dumps(payloads(execution_context_class=executor)) == json.dumps(standard)
+
+
+SERVER_DOCUMENTS = [
+    # Plain fields all the way down (the selection plans), with aliases, fragments and __typename.
+    """{ tasks(first: 5) { edges { cursor node { id title t2: title __typename ...dates owner { username } } } } }
+    fragment dates on Task { createdAt updatedAt completed }""",
+    # Rules inside the list: others' emails are refused, each at its own path, the rest answered.
+    "{ tasks(first: 5) { totalCount edges { node { title owner { username email emailVerified } } } } }",
+    # A field needing the database for the whole batch (roles), refused for other owners.
+    "{ tasks(first: 5) { edges { node { title owner { id roles } } } } }",
+    "{ me { id username tasks(first: 3) { edges { node { id description owner { username } } } } } }",
+]
+
+
+@pytest.mark.parametrize("document", SERVER_DOCUMENTS)
+def test_the_servers_answers_are_graphql_cores(document, monkeypatch, make_user, grant_role, client_for):
+    """The server's schema with its execution (shortcut and selection plans) answers, through the
+    whole stack, what the same schema answers when graphql-core executes every field."""
+    from schema import views
+    from schema.schema import build_schema
+    from tasks.models import Task
+
+    viewer = grant_role(make_user("auditor"), "tasks.view_task")
+    for owner in (viewer, make_user("owner")):
+        Task.objects.bulk_create([Task(owner=owner, title=f"{owner.username} {index}") for index in range(3)])
+    client = client_for(viewer)
+    answered = client.execute(document)
+    monkeypatch.setattr(views, "schema", build_schema(tracing=False, shortcut=False))
+    assert views.schema.execution_context_class is BudgetedExecution
+    assert json.dumps(client.execute(document)) == json.dumps(answered)
+    assert answered["data"] is not None
