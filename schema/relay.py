@@ -10,7 +10,7 @@ This makes the GraphQL types `TaskEdge { cursor node }` and
 `TaskConnection { edges pageInfo totalCount }`. A resolver returns a page of any queryset::
 
     return TaskConnection.paginate(
-        queryset, ordering=("-created_at",), first=first, after=after, last=last, before=before
+        queryset, ordering=("-created_at",), info=info, first=first, after=after, last=last, before=before
     )
 
 with its arguments typed by the shared annotations `First`, `After`, `Last`, `Before`.
@@ -20,7 +20,8 @@ last key so that every position is unique. Pages are keyset pages. A cursor hold
 row's primary key, so nothing the viewer may not read can be decoded from it (API.md section
 4); the page query reads the row's ordering values from the list itself, by subqueries, so rows
 inserted or deleted elsewhere never shift a page, and each page costs one query however deep it
-is (`totalCount`, when selected, costs one more; both `after` and `before` together, one more).
+is (`totalCount`, when selected, is read by the same query without a cursor and costs one more
+with one; both `after` and `before` together, one more).
 A cursor whose row has left the list (deleted, or no longer matching the filter) is
 BAD_USER_INPUT asking to start again: its position cannot be known without its values.
 `first` and `last` default to settings.GRAPHQL_PAGE_SIZE and may not exceed
@@ -42,6 +43,7 @@ from django.db.models import Count, F, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from strawberry import relay
 from strawberry.types.field import StrawberryField
+from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.batching import group
@@ -122,6 +124,19 @@ def load_node(viewer_user, value):
     if loader is None:
         raise NotFound()
     return loader(viewer_user, parse_pk(value, type_name))
+
+
+def selects(info, field_name):
+    """Whether the selection of `info`'s field names `field_name` among its own fields (through
+    fragments too; @skip and @include are not evaluated, so it may say yes for a skipped one)."""
+    pending = [selection for field in info.selected_fields for selection in field.selections]
+    while pending:
+        selection = pending.pop()
+        if not isinstance(selection, SelectedField):  # a fragment: its selections are the field's own
+            pending.extend(selection.selections)
+        elif selection.name == field_name:
+            return True
+    return False
 
 
 First = Annotated[int | None, strawberry.argument(description="Return at most this many items from the start.")]
@@ -268,14 +283,26 @@ class _PageRequest:
         return rows, page_info
 
 
-def page_of(queryset, ordering, *, first=None, after=None, last=None, before=None):
-    """(the ordering's keys, the rows, PageInfo) of a page of `queryset`; see the module docstring."""
+def page_of(queryset, ordering, *, first=None, after=None, last=None, before=None, counted=False):
+    """(the ordering's keys, the rows, PageInfo, the total or None) of a page of `queryset`; see
+    the module docstring.
+
+    With `counted`, the total is how many rows the whole list holds. Without a cursor the page's
+    query reads it too (COUNT(*) OVER (), before LIMIT): the page is read from the list's first
+    row, so it is empty only when the list is. With a cursor the page's WHERE narrows the rows
+    counted, so the total is left to a query of its own (None).
+    """
     request = _PageRequest(queryset, ordering, first, after, last, before)
     if request.far is not None and not queryset.filter(pk=request.far).exists():
         raise _gone(request.far_argument)
-    rows = list(request.rows(queryset).order_by(*request.order)[: request.rows_to_read])
+    page = request.rows(queryset).order_by(*request.order)
+    total_with_page = counted and request.anchor is None and request.far is None
+    if total_with_page:
+        page = page.annotate(_list_total=Window(Count("*")))
+    rows = list(page[: request.rows_to_read])
     group(rows, queryset.query.select_related)
-    return (request.keys, *request.page(rows))
+    total = (rows[0]._list_total if rows else 0) if total_with_page else None
+    return (request.keys, *request.page(rows), total)
 
 
 def pages_of(queryset, ordering, partition, parents, *, first=None, after=None, last=None, before=None):
@@ -343,8 +370,12 @@ def connection_type(node_type, name, noun):
             return cls(edges=[Edge(node=row, keys=keys) for row in rows], page_info=page_info, count=count)
 
         @classmethod
-        def paginate(cls, queryset, ordering, **page):
-            return cls.of(*page_of(queryset, ordering, **page), count=queryset.count)
+        def paginate(cls, queryset, ordering, info, **page):
+            """The page of `queryset` the field of `info` asked for (its totalCount read by the
+            page's query where it can be, page_of)."""
+            counted = selects(info, "totalCount")
+            keys, rows, page_info, total = page_of(queryset, ordering, counted=counted, **page)
+            return cls.of(keys, rows, page_info, count=queryset.count if total is None else lambda: total)
 
         @classmethod
         def paginate_each(cls, queryset, ordering, partition, parents, **page):

@@ -53,5 +53,5 @@ class AuditQueries:
             user_id=user_pk_filter(user_id) if user_id is not None else None,
         )
         return AuditEventConnection.paginate(
-            events, ("-created_at",), first=first, after=after, last=last, before=before
+            events, ("-created_at",), info, first=first, after=after, last=last, before=before
         )

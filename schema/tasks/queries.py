@@ -49,4 +49,4 @@ class TaskQueries:
         order_by: OrderArgument = None,
     ) -> TaskConnection:
         tasks, ordering = task_listing(info, visible_tasks(authenticated_user(info)), filter, order_by)
-        return TaskConnection.paginate(tasks, ordering, first=first, after=after, last=last, before=before)
+        return TaskConnection.paginate(tasks, ordering, info, first=first, after=after, last=last, before=before)
