@@ -47,6 +47,7 @@ from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.batching import group
+from schema.columns import column_plan
 from schema.permissions import inherit_visibility, lists_objects_of
 
 _node_loaders = {}
@@ -83,21 +84,24 @@ def parse_pk(value, expected_type, argument="id"):
 
 
 class _ComputedField(StrawberryField):
-    def __init__(self, compute, **field_kwargs):
+    def __init__(self, compute, reads=None, **field_kwargs):
         super().__init__(default=None, **field_kwargs)
         self.compute = compute
+        # The attributes `compute` reads, when known: a page may then be read as rows of those
+        # columns (schema.columns).
+        self.reads = reads
 
     def get_result(self, source, info, args, kwargs):
         return self.compute(source)
 
 
-def computed_field(compute, description, **field_kwargs):
+def computed_field(compute, description, reads=None, **field_kwargs):
     """A field worked out from its object by `compute(source)`, with no resolver.
 
     A resolver costs an Info object and argument handling for every object of a list; a field
     without one keeps Strawberry's fast path (and schema.execution's shortcut for plain fields).
     """
-    return _ComputedField(compute, description=description, **field_kwargs)
+    return _ComputedField(compute, reads=reads, description=description, **field_kwargs)
 
 
 def global_id_field(type_name):
@@ -108,6 +112,7 @@ def global_id_field(type_name):
     return computed_field(
         lambda source: to_global_id(type_name, source.pk),
         description="Opaque global id of this object.",
+        reads=("pk",),
         python_name="_id",
         graphql_name="id",
     )
@@ -283,14 +288,15 @@ class _PageRequest:
         return rows, page_info
 
 
-def page_of(queryset, ordering, *, first=None, after=None, last=None, before=None, counted=False):
+def page_of(queryset, ordering, *, first=None, after=None, last=None, before=None, counted=False, plan=None):
     """(the ordering's keys, the rows, PageInfo, the total or None) of a page of `queryset`; see
     the module docstring.
 
     With `counted`, the total is how many rows the whole list holds. Without a cursor the page's
     query reads it too (COUNT(*) OVER (), before LIMIT): the page is read from the list's first
     row, so it is empty only when the list is. With a cursor the page's WHERE narrows the rows
-    counted, so the total is left to a query of its own (None).
+    counted, so the total is left to a query of its own (None). With a ColumnPlan (`plan`), the
+    rows are its Rows rather than model instances (schema.columns).
     """
     request = _PageRequest(queryset, ordering, first, after, last, before)
     if request.far is not None and not queryset.filter(pk=request.far).exists():
@@ -299,7 +305,10 @@ def page_of(queryset, ordering, *, first=None, after=None, last=None, before=Non
     total_with_page = counted and request.anchor is None and request.far is None
     if total_with_page:
         page = page.annotate(_list_total=Window(Count("*")))
-    rows = list(page[: request.rows_to_read])
+    if plan is not None:
+        rows = plan.rows(page, request.rows_to_read, extra=("_list_total",) if total_with_page else ())
+    else:
+        rows = list(page[: request.rows_to_read])
     group(rows, queryset.query.select_related)
     total = (rows[0]._list_total if rows else 0) if total_with_page else None
     return (request.keys, *request.page(rows), total)
@@ -374,7 +383,8 @@ def connection_type(node_type, name, noun):
             """The page of `queryset` the field of `info` asked for (its totalCount read by the
             page's query where it can be, page_of)."""
             counted = selects(info, "totalCount")
-            keys, rows, page_info, total = page_of(queryset, ordering, counted=counted, **page)
+            plan = column_plan(info, node_type, queryset.model)
+            keys, rows, page_info, total = page_of(queryset, ordering, counted=counted, plan=plan, **page)
             return cls.of(keys, rows, page_info, count=queryset.count if total is None else lambda: total)
 
         @classmethod

@@ -10,6 +10,7 @@ from accounts.exceptions import ValidationFailed
 from accounts.models import User
 from accounts.selectors import VIEW_USER
 from schema.batching import batch_of
+from schema.columns import row_class
 from schema.permissions import (
     HasCodenames,
     IsSelf,
@@ -111,7 +112,7 @@ class UserType(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj, info):
-        return isinstance(obj, (User, cls))
+        return isinstance(obj, (User, row_class(User), cls))
 
 
 UserConnection = connection_type(UserType, name="User", noun="user")

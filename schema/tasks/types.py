@@ -7,6 +7,7 @@ from strawberry import relay
 from strawberry.utils.str_converters import to_camel_case
 
 from schema.codenames import reading_verdict
+from schema.columns import row_class
 from schema.permissions import inherit_visibility, refuse
 from schema.relay import OrderDirection, connection_type, global_id_field
 from tasks.models import Task
@@ -32,7 +33,7 @@ class TaskType(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj, info):
-        return isinstance(obj, (Task, cls))
+        return isinstance(obj, (Task, row_class(Task), cls))
 
 
 TaskConnection = connection_type(TaskType, name="Task", noun="task")
