@@ -29,7 +29,11 @@ _row_classes = {}
 
 
 class Row:
-    """A row of a page read by a column plan: its columns (and `pk`) as attributes."""
+    """A row of a page read by a column plan: its columns (and `pk`) as attributes.
+
+    A page is read as Rows only for object types whose is_type_of accepts them
+    (`isinstance(obj, (Task, row_class(Task), cls))`); other types read instances.
+    """
 
     model = None
 
@@ -71,6 +75,14 @@ def _is_plain(field):
     )
 
 
+def _accepts_rows(definition, model):
+    """Whether graphql-core takes a Row of `model` as an object of this type (its is_type_of)."""
+    if definition.is_type_of is None:
+        # Without interfaces graphql-core asks nothing; with them Strawberry asks isinstance.
+        return not definition.interfaces
+    return definition.is_type_of(object.__new__(row_class(model)), None) is True
+
+
 class _ModelColumns:
     """The columns of one model a selection reads, and the Rows of a related model inside it."""
 
@@ -81,6 +93,8 @@ class _ModelColumns:
 
     def plan(self, info, definition, selections):
         """Add the columns `selections` (on the object type `definition`) read; False when one is not a column."""
+        if not _accepts_rows(definition, self.model):
+            return False
         name_converter = info.schema.config.name_converter
         fields = {name_converter.from_field(field): field for field in definition.fields}
         for selected in _flattened(selections):

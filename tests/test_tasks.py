@@ -1,6 +1,7 @@
 """Task queries and mutations as every kind of viewer, through the HTTP endpoint."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import override_settings
 
 from tests.conftest import GraphQLClient, error_codes, only_error
@@ -23,7 +24,10 @@ def actors(alice, bob, make_user, grant_role, client_for):
     viewer = grant_role(make_user("viewer"), "tasks.view_task", role="auditor")
     editor = grant_role(make_user("editor"), "tasks.change_task", role="editor")
     deleter = grant_role(make_user("deleter"), "tasks.delete_task", role="deleter")
+    direct_viewer = make_user("direct")
+    direct_viewer.user_permissions.add(Permission.objects.get(content_type__app_label="tasks", codename="view_task"))
     return {
+        "direct_viewer": client_for(direct_viewer),
         "anonymous": GraphQLClient(),
         "owner": client_for(alice),
         "other": client_for(bob),
@@ -97,6 +101,7 @@ def test_task_has_every_field(actors, task):
         ("other", {"Walk dog"}),
         ("staff", {"Buy milk", "Walk dog"}),
         ("viewer", {"Buy milk", "Walk dog"}),
+        ("direct_viewer", {"Buy milk", "Walk dog"}),  # tasks.view_task held directly, not through a role
         ("editor", {"Buy milk", "Walk dog"}),
         ("deleter", set()),
         ("superuser", {"Buy milk", "Walk dog"}),

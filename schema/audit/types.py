@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from accounts.models import AuditEvent
+from schema.columns import row_class
 from schema.permissions import inherit_visibility
 from schema.relay import connection_type
 
@@ -70,7 +71,7 @@ class AuditEventType(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj, info):
-        return isinstance(obj, (AuditEvent, cls))
+        return isinstance(obj, (AuditEvent, row_class(AuditEvent), cls))
 
 
 AuditEventConnection = connection_type(AuditEventType, name="AuditEvent", noun="audit event")
