@@ -246,7 +246,7 @@ def main():
     }
     print(f"{CONNECTIONS} connections, {arguments.rounds} rounds of {arguments.seconds:g} s per scenario")
     wsgi = compare("gunicorn", targets, arguments.rounds, arguments.seconds)
-    asgi = compare("uvicorn", {name: targets[name] for name in list(targets)[:1]}, arguments.rounds, arguments.seconds)
+    asgi = compare("uvicorn", targets, arguments.rounds, arguments.seconds)
     graphql, rest = wsgi.values()
     print(f"  (a)/(d) over gunicorn            {graphql[0] / rest[0]:5.2f}   target >= 1.5, p99 below DRF's")
     print(f"  (a) uvicorn / (a) gunicorn       {next(iter(asgi.values()))[0] / graphql[0]:5.2f}   target >= 0.9")
