@@ -34,7 +34,7 @@ def test_the_pinned_versions_are_the_ones_installed(settings):
         name, _, pinned = line.partition("==")
         pins[name.split("[")[0].strip().lower()] = pinned.strip()
     for package in (
-        "strawberry-graphql", "graphql-core", "django-ratelimit", "django", "prometheus-client",
+        "strawberry-graphql", "graphql-core", "cross-web", "django-ratelimit", "django", "prometheus-client",
         "opentelemetry-sdk", "opentelemetry-instrumentation-django",
     ):  # fmt: skip
         assert version(package) == pins[package], f"{package} is not the pinned version"

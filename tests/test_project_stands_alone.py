@@ -69,3 +69,47 @@ def test_nothing_in_the_project_reads_outside_its_folder():
         if relative != Path("tests/test_project_stands_alone.py") and outside.search(path.read_text(errors="ignore"))
     ]
     assert offenders == []
+
+
+def pinned(requirements_file):
+    """The distributions a requirements file pins (and those of the files it includes), normalised."""
+    names = set()
+    for line in requirements_file.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            names |= pinned(requirements_file.parent / line[3:].strip())
+        elif "==" in line:
+            names.add(re.sub(r"[-_.]+", "-", line.split("==")[0].split("[")[0].strip().lower()))
+    return names
+
+
+def imported_modules(path):
+    """The top-level modules a Python file imports, at any depth of the file."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+def test_every_imported_library_is_pinned_by_name():
+    """A library that only comes in with another (cross_web with Strawberry) can go away, or change,
+    with that one's next release: what the code imports, a requirements file names and pins."""
+    from importlib.metadata import packages_distributions
+
+    distributions = packages_distributions()
+    application, development = pinned(ROOT / "requirements.txt"), pinned(ROOT / "requirements-dev.txt")
+    bench = pinned(ROOT / "bench" / "requirements.txt")
+    unpinned = []
+    for relative, path in project_files():
+        if path.suffix != ".py" or relative.parts[0] in {"examples"}:
+            continue
+        allowed = {"tests": development, "bench": application | bench}.get(relative.parts[0], application)
+        for module in imported_modules(path):
+            # A namespace package (opentelemetry) belongs to several distributions: one is enough.
+            providers = {re.sub(r"[-_.]+", "-", name.lower()) for name in distributions.get(module, ())}
+            if providers and not providers & allowed:
+                unpinned.append(f"{relative}: {module} ({', '.join(sorted(providers))})")
+    assert not unpinned, unpinned
