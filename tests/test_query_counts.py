@@ -182,3 +182,24 @@ def test_the_total_is_read_with_the_page_unless_a_cursor_narrows_it(owners, clie
     assert len(page["edges"]) == 100
     if "edges" != selection.split()[0]:
         assert page["totalCount"] == Task.objects.count() == 150
+
+
+def test_me_costs_the_session_query_alone(owners, client_for):
+    """`me` (bench.run's (g)): the session with its user, read once, answers it."""
+    client = client_for(owners[0])
+    with CaptureQueriesContext(connection) as captured:
+        result = client.execute("{ me { id username email } }")
+    assert result["data"]["me"]["username"] == owners[0].username
+    assert len(data_queries(captured)) == 1, data_queries(captured)
+
+
+def test_the_benchmarked_list_costs_two_queries(owners, client_for):
+    """bench.run's (a): the viewer's 100 tasks with every field and owner { username }, and the total."""
+    Task.objects.bulk_create([Task(owner=owners[0], title=f"Own {index}") for index in range(100)])
+    client = client_for(owners[0])
+    document = """{ tasks(first: 100) { totalCount edges { node {
+        id title description completed createdAt updatedAt owner { username } } } } }"""
+    with CaptureQueriesContext(connection) as captured:
+        page = client.execute(document)["data"]["tasks"]
+    assert len(page["edges"]) == 100 and page["totalCount"] == 115
+    assert len(data_queries(captured)) == 2, data_queries(captured)  # the session with its user; the page
