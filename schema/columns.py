@@ -20,6 +20,7 @@ parsed operation is (schema.limits caches parsed documents), so it is gone with 
 
 import weakref
 
+from django.core.exceptions import FieldDoesNotExist
 from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
@@ -109,7 +110,7 @@ class _ModelColumns:
                 return False
             try:
                 model_field = self.model._meta.get_field(field.python_name)
-            except Exception:  # noqa: BLE001 - FieldDoesNotExist: an attribute that is no column
+            except FieldDoesNotExist:  # an attribute that is no column
                 return False
             if model_field.many_to_one and not model_field.null:
                 related = self.related.get(field.python_name) or _ModelColumns(model_field.related_model)
