@@ -3,7 +3,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import apikeys, audit, totp
-from accounts.models import ApiKey, AuditEvent, TotpDevice, User
+from accounts.codenames import CHANGE_API_KEY
+from accounts.models import ApiKey, AuditEvent, OidcIdentity, TotpDevice, User
 from accounts.request_meta import RequestMeta
 
 
@@ -46,7 +47,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         self.message_user(request, f"Revoked {revoked} API key(s).")
 
     def has_revoke_permission(self, request):
-        return request.user.has_perm("accounts.change_apikey")
+        return request.user.has_perm(CHANGE_API_KEY)
 
 
 @admin.register(TotpDevice)
@@ -66,6 +67,17 @@ class TotpDeviceAdmin(ReadOnlyAdmin):
         meta = RequestMeta.from_request(request)
         for device in queryset.select_related("user"):
             totp.remove(device, meta)
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(ReadOnlyAdmin):
+    """Which provider accounts log into which user. Staff can unlink one by deleting it (a new
+    link only ever comes from a login: accounts.oidc)."""
+
+    list_display = ("user", "provider", "issuer", "subject", "created_at")
+    list_filter = ("provider",)
+    search_fields = ("user__username", "subject")
+    list_select_related = ("user",)
 
 
 @admin.register(AuditEvent)

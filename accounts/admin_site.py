@@ -1,7 +1,7 @@
 """The Django admin's own doors, with the protections of the API's.
 
 Logging in to the admin checks credentials with the very function tokenAuth uses
-(accounts.passwords.verify_login): the same rate-limit counters per client IP and per
+(accounts.login.verify_login): the same rate-limit counters per client IP and per
 username, the one-time code when two-factor login is on, LOGIN_SUCCESS and LOGIN_FAILURE
 events. The admin's form to change one's own password checks the old one under the same
 limit and records PASSWORD_CHANGED. project.apps.AdminConfig makes this the default site, so
@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
-from accounts import audit, passwords
+from accounts import audit, login, passwords
 from accounts.exceptions import InvalidCredentials, OtpInvalid, OtpRequired, RateLimited
 from accounts.request_meta import RequestMeta
 
@@ -53,7 +53,7 @@ class AdminLoginForm(AdminAuthenticationForm):
         meta = RequestMeta.from_request(self.request)
         otp = self.cleaned_data.get("otp")
         try:
-            user = passwords.verify_login(username, password, meta, otp=otp)
+            user = login.verify_login(username, password, meta, otp=otp)
         except RateLimited as limited:
             raise _rate_limited(limited) from None
         except InvalidCredentials:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts import audit, ratelimit
 from accounts.current_password import require_current_password
 from accounts.digests import digest
-from accounts.exceptions import NotFound, TokenRejected, ValidationFailed
+from accounts.exceptions import NotFound, Unauthenticated, ValidationFailed
 from accounts.models import ApiKey
 
 BRAND = "gqlauth_"
@@ -124,19 +124,19 @@ def revoke_all_of(user, meta):
 
 
 def authenticate(secret, client_ip=None):
-    """The usable key a secret belongs to, or TokenRejected(api_key_invalid).
+    """The usable key a secret belongs to, or Unauthenticated(api_key_invalid).
 
     `client_ip` is where the request came from: the owner sees it as the key's last use.
     """
     match = SECRET_PATTERN.fullmatch(secret.strip())
     if match is None:
-        raise TokenRejected(TokenRejected.API_KEY_INVALID)
+        raise Unauthenticated(Unauthenticated.API_KEY_INVALID)
     key = ApiKey.objects.select_related("user").filter(prefix=match[1]).first()
     if key is None or not hmac.compare_digest(key.secret_hash, digest(match[0])):
-        raise TokenRejected(TokenRejected.API_KEY_INVALID)
+        raise Unauthenticated(Unauthenticated.API_KEY_INVALID)
     now = timezone.now()
     if not key.is_usable(now):
-        raise TokenRejected(TokenRejected.API_KEY_INVALID)
+        raise Unauthenticated(Unauthenticated.API_KEY_INVALID)
     _note_use(key, now, client_ip)
     return key
 

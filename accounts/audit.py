@@ -6,6 +6,7 @@ import logging
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
+from accounts.codenames import VIEW_AUDIT_EVENT
 from accounts.models import AuditEvent
 from project import request_id
 from project.json_logs import LogFields
@@ -28,12 +29,13 @@ def _as_stored(typed_username):
     return typed_username.replace("\x00", "")[:USERNAME_MAX_LENGTH]
 
 
-def record(event_type, meta, *, user=None, username="", success=True):
+def record(event_type, meta, *, user=None, username="", success=True, details=None):
     """Write the event and its log line; returns the row, or None for a refusal past its client's cap.
 
     Such a refusal still gets its log line, marked `"stored": false`; the line of every capped
     kind says how many of that kind its client caused this minute (`count_this_minute`), so the
-    log keeps the size of a flood that the table does not hold.
+    log keeps the size of a flood that the table does not hold. `details` are facts for the log
+    line only, such as the OpenID provider of a login.
     """
     username = _as_stored(username or (user.get_username() if user else ""))
     count = _count_this_minute(event_type, meta) if event_type in CAPPED_PER_CLIENT else None
@@ -51,6 +53,7 @@ def record(event_type, meta, *, user=None, username="", success=True):
         "ip": meta.ip,
         "user_agent": meta.user_agent,
         "success": success,
+        **(details or {}),
     }
     if count is not None:
         line.update(stored=stored, count_this_minute=count)
@@ -69,9 +72,6 @@ def _count_this_minute(event_type, meta):
         increment=True,
     )
     return usage["count"]
-
-
-VIEW_AUDIT_EVENT = "accounts.view_auditevent"
 
 
 def visible_events(viewer_user):

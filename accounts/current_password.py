@@ -10,10 +10,14 @@ from accounts.exceptions import ValidationFailed
 
 MISSING = "Enter your current password."
 WRONG = "The password is not correct."
+# An account made by signing in with an OpenID provider (accounts.oidc) has none until it is reset.
+NONE_SET = "This account has no password yet: set one with requestPasswordReset."
 
 
 def require_current_password(user, password, field="password"):
     """ValidationFailed on `field` unless `password` is the user's current password."""
+    if not user.has_usable_password():
+        raise ValidationFailed({field: [NONE_SET]})
     if not password:
         raise ValidationFailed({field: [MISSING]})
     if not user.check_password(password):

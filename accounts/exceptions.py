@@ -1,4 +1,5 @@
-"""Errors the domain raises. The schema layer maps each to a contract error code."""
+"""Errors the domain raises. The schema layer maps each to a contract error code; where the
+contract names one (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND), the error has that name."""
 
 
 class DomainError(Exception):
@@ -21,22 +22,25 @@ class InvalidCredentials(DomainError):
     default_message = "Please enter a correct username and password."
 
 
-class TokenRejected(DomainError):
-    """A token or key was presented but cannot be used; `reason` is the contract's reason code."""
+class Unauthenticated(DomainError):
+    """No usable credential: none was presented, or the token or key presented cannot be used;
+    `reason` is the contract's reason code."""
 
+    MISSING_CREDENTIALS = "missing_credentials"
     EXPIRED = "token_expired"
     INVALID = "token_invalid"
     REVOKED = "token_revoked"
     API_KEY_INVALID = "api_key_invalid"
 
     messages = {
+        MISSING_CREDENTIALS: "Authentication is required.",
         EXPIRED: "The token has expired.",
         INVALID: "The token is not valid.",
         REVOKED: "The token has been revoked.",
         API_KEY_INVALID: "The API key is not valid.",
     }
 
-    def __init__(self, reason):
+    def __init__(self, reason=MISSING_CREDENTIALS):
         super().__init__(self.messages[reason])
         self.reason = reason
 
@@ -45,12 +49,16 @@ class NotFound(DomainError):
     default_message = "Not found."
 
 
-class PermissionDenied(DomainError):
+class Forbidden(DomainError):
+    """The viewer is known but may not do this: `required` names the codenames that would allow
+    it, `reason` a refusal that has a reason code of its own (email_not_verified, csrf)."""
+
     default_message = "You do not have permission to do this."
 
-    def __init__(self, message=None, required=()):
+    def __init__(self, message=None, required=(), reason=None):
         super().__init__(message)
-        self.required = list(required)
+        self.required = sorted(required)
+        self.reason = reason
 
 
 class OtpRequired(DomainError):
@@ -71,3 +79,31 @@ class RateLimited(DomainError):
     def __init__(self, retry_after, message=None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class OidcFailed(DomainError):
+    """An OpenID Connect login could not be completed; `reason` is the contract's reason code."""
+
+    UNKNOWN_PROVIDER = "unknown_provider"
+    INVALID_STATE = "invalid_state"
+    EXCHANGE_FAILED = "exchange_failed"
+    INVALID_ID_TOKEN = "invalid_id_token"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+
+    messages = {
+        UNKNOWN_PROVIDER: "There is no such provider: see oidcProviders.",
+        INVALID_STATE: "This sign-in is unknown, used or expired: start again with oidcAuthorizationUrl.",
+        EXCHANGE_FAILED: "The provider did not accept the code: start again with oidcAuthorizationUrl.",
+        INVALID_ID_TOKEN: "The provider's answer could not be verified: start again with oidcAuthorizationUrl.",
+        EMAIL_NOT_VERIFIED: (
+            "An account with this email address exists, but the address is not verified on both sides: "
+            "log in with the password and verify the address, or ask the provider to verify it."
+        ),
+        PROVIDER_UNAVAILABLE: "The provider cannot be reached or is misconfigured. Try again later.",
+    }
+
+    def __init__(self, reason, user=None):
+        super().__init__(self.messages[reason])
+        self.reason = reason
+        self.user = user  # the local account concerned, when one is (for the audit log)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts import usernames
 from accounts.crypto import EncryptedTextField
 from accounts.digests import digest
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import Unauthenticated
 
 USERNAME_TAKEN = "A user with that username already exists."
 
@@ -179,18 +179,18 @@ class LoginSession(models.Model):
         return digest(user.password)
 
     def check_usable(self, now=None):
-        """TokenRejected (expired or revoked) unless tokens of this session may still be used.
+        """Unauthenticated (expired or revoked) unless tokens of this session may still be used.
 
         Needs `user` loaded; makes no query.
         """
         if self.expires_at <= (now or timezone.now()):
-            raise TokenRejected(TokenRejected.EXPIRED)
+            raise Unauthenticated(Unauthenticated.EXPIRED)
         if (
             self.revoked_at is not None
             or not self.user.is_active
             or not hmac.compare_digest(self.password_digest, self.password_digest_of(self.user))
         ):
-            raise TokenRejected(TokenRejected.REVOKED)
+            raise Unauthenticated(Unauthenticated.REVOKED)
 
 
 class RefreshToken(models.Model):
@@ -253,6 +253,40 @@ class LinkToken(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"])]
+
+
+class OidcIdentity(models.Model):
+    """An account at an OpenID provider (its issuer and subject), linked for good to one user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="oidc_identities")
+    # The provider's configured name when the identity was linked, for User.identities.
+    provider = models.CharField(max_length=50)
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)  # `sub`: at most 255 ASCII characters (OIDC Core 2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="accounts_oidc_identity_unique")]
+        verbose_name = "OpenID Connect identity"
+        verbose_name_plural = "OpenID Connect identities"
+
+
+class OidcAuthorizationRequest(models.Model):
+    """One oidcAuthorizationUrl: what its oidcLogin needs, kept here rather than with the client,
+    and used once (accounts.oidc). Only a digest of the state is stored."""
+
+    state_digest = models.CharField(max_length=64, unique=True)
+    provider = models.CharField(max_length=50)
+    issuer = models.CharField(max_length=255)
+    redirect_uri = models.TextField()
+    nonce = models.CharField(max_length=64)
+    code_verifier = EncryptedTextField()  # PKCE: with the code, it is what the provider trades for tokens
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # After OTP_REQUIRED or OTP_INVALID: the identity the provider vouched for, so that a retry
+    # with a code needs no new round trip to the provider.
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=255, blank=True, default="")
 
 
 class TotpDevice(models.Model):

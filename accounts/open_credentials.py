@@ -12,7 +12,7 @@ are (a query per thousand, past that), under the rules every request applies
 from django.utils import timezone
 
 from accounts.authentication import Viewer
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import Unauthenticated
 from accounts.models import ApiKey, LoginSession
 
 IDS_PER_QUERY = 1000
@@ -29,7 +29,7 @@ def current(viewers, now=None):
         if not viewer.is_authenticated:
             found[viewer] = viewer
         elif viewer.expires_at is not None and viewer.expires_at <= now:
-            found[viewer] = TokenRejected.API_KEY_INVALID if viewer.api_key else TokenRejected.EXPIRED
+            found[viewer] = Unauthenticated.API_KEY_INVALID if viewer.api_key else Unauthenticated.EXPIRED
         elif viewer.api_key is not None:
             by_key.setdefault(viewer.api_key.pk, []).append(viewer)
         elif viewer.session_id is not None:
@@ -50,17 +50,17 @@ def current(viewers, now=None):
                 found[viewer] = (
                     Viewer(user=key.user, api_key=key, expires_at=key.expires_at)
                     if usable
-                    else TokenRejected.API_KEY_INVALID
+                    else Unauthenticated.API_KEY_INVALID
                 )
     return found
 
 
 def _session_refusal(session, now):
     if session is None:  # deleted, with its user
-        return TokenRejected.REVOKED
+        return Unauthenticated.REVOKED
     try:
         session.check_usable(now)
-    except TokenRejected as rejected:
+    except Unauthenticated as rejected:
         return rejected.reason
     return None
 

@@ -1,55 +1,12 @@
-"""Logging in with a password, and changing it."""
+"""Passwords once logged in: checking the current one, and changing it. Logging in is accounts.login."""
 
-from django.contrib.auth import authenticate, get_user_model, password_validation
-from django.contrib.auth.models import update_last_login
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts import audit, ratelimit, sessions, totp
+from accounts import audit, ratelimit, sessions
 from accounts.current_password import require_current_password
-from accounts.exceptions import InvalidCredentials, OtpInvalid, OtpRequired, RateLimited, ValidationFailed
-from accounts.text import is_storable
-from project import metrics
-
-
-def verify_login(username, password, meta, otp=None):
-    """The user whose credentials these are, checked as every way into an account checks them
-    (tokenAuth and the admin's login form); one error for every kind of failure.
-
-    Attempts are counted per client IP and per username before anything else. Django's
-    ModelBackend hashes the password even for unknown usernames, so the answer takes about as
-    long whether the account exists or not, and it refuses inactive users. It also upgrades an
-    older hash (PBKDF2) to Argon2. Only after the password is accepted is the second factor
-    asked for, so OTP_REQUIRED never tells a stranger that an account exists.
-    """
-    ratelimit.check_login(username, meta)
-    user = authenticate(username=username, password=password)
-    if user is None:
-        audit.record(
-            audit.EventType.LOGIN_FAILURE, meta, user=_account_named(username), username=username, success=False
-        )
-        raise InvalidCredentials()
-    totp.check_second_factor(user, otp, meta)
-    return user
-
-
-# What metrics.LOGINS counts for each way a login is refused.
-LOGIN_FAILURE_RESULTS = {
-    InvalidCredentials: "invalid_credentials",
-    OtpRequired: "otp_required",
-    OtpInvalid: "otp_invalid",
-    RateLimited: "rate_limited",
-}
-
-
-@metrics.counting(metrics.LOGINS, lambda error: LOGIN_FAILURE_RESULTS.get(type(error)))
-def login(username, password, meta, otp=None):
-    """tokenAuth: start a session for valid credentials."""
-    user = verify_login(username, password, meta, otp)
-    update_last_login(None, user)
-    pair = sessions.start_session(user)
-    audit.record(audit.EventType.LOGIN_SUCCESS, meta, user=user)
-    return pair
+from accounts.exceptions import ValidationFailed
 
 
 def check_current_password(user, password, meta):
@@ -57,19 +14,6 @@ def check_current_password(user, password, meta):
     password budget: a stolen admin session guesses no faster here than at tokenAuth."""
     ratelimit.check_viewer_password(user, meta)
     return user.check_password(password)
-
-
-def _account_named(username):
-    """The account a failed login was aimed at, or None, so that the audit log links the attempt
-    to it. Found as ModelBackend finds it; one indexed query whether or not the account exists,
-    so the answer's timing still does not tell."""
-    if not is_storable(username):
-        return None
-    user_model = get_user_model()
-    try:
-        return user_model._default_manager.get_by_natural_key(username)
-    except user_model.DoesNotExist:
-        return None
 
 
 def change_password(user, old_password, new_password, meta):

@@ -106,6 +106,16 @@ def check_register(meta):
     _enforce([("register:ip", meta.client_key, settings.REGISTER_RATE_LIMIT)], meta)
 
 
+OIDC_AUTHORIZATION_SCOPE = "oidc-authorization:ip"
+OIDC_LOGIN_SCOPE = "oidc-login:ip"
+
+
+def check_oidc(scope, meta):
+    """One oidcAuthorizationUrl (OIDC_AUTHORIZATION_SCOPE) or oidcLogin (OIDC_LOGIN_SCOPE) call,
+    per client IP, each mutation counted on its own."""
+    _enforce([(scope, meta.client_key, settings.OIDC_RATE_LIMIT)], meta)
+
+
 def allows_password_reset(address, meta):
     """One requestPasswordReset, per client IP and per address whether or not anyone has it.
     Over either limit the mutation answers as always and sends nothing, so the answer tells

@@ -4,11 +4,9 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.backends import codenames
-from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
+from accounts.exceptions import Forbidden, NotFound, ValidationFailed
 from accounts.models import User
 from accounts.text import is_storable
-
-CHANGE_USER = "accounts.change_user"
 
 
 @transaction.atomic
@@ -32,6 +30,6 @@ def set_roles(actor, user_id, role_names):
     if changed:
         missing = codenames(Permission.objects.filter(group__in=changed)) - actor.get_all_permissions()
         if missing:
-            raise PermissionDenied(required=missing)
+            raise Forbidden(required=missing)
     user.groups.set(roles)
     return user

@@ -1,10 +1,9 @@
 """Which users a viewer may see."""
 
+from accounts.codenames import VIEW_USER
 from accounts.models import User
 from accounts.staff import is_staff
 from accounts.text import containing
-
-VIEW_USER = "accounts.view_user"
 
 
 def can_see_all_users(viewer_user):

@@ -15,14 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, ratelimit, tokens
-from accounts.exceptions import RateLimited, TokenRejected
-from accounts.models import LoginSession, RefreshToken
+from accounts.exceptions import RateLimited, Unauthenticated
+from accounts.models import LoginSession, RefreshToken, User
 from project import metrics
 
 
 @dataclass(frozen=True)
 class TokenPair:
-    user: object
+    user: User
     access: str
     refresh: str
     access_expires_at: datetime
@@ -31,7 +31,7 @@ class TokenPair:
 
 
 def _new_refresh_token(user, session):
-    refresh = tokens.issue_refresh(user, session)
+    refresh = tokens.REFRESH.issue(user, session)
     RefreshToken.objects.create(
         jti=refresh.jti,
         session=session,
@@ -43,7 +43,7 @@ def _new_refresh_token(user, session):
 
 def _pair(user, session, refresh):
     """A new access token beside the refresh token `refresh` (an IssuedToken)."""
-    access = tokens.issue_access(user, session)
+    access = tokens.ACCESS.issue(user, session)
     return TokenPair(
         user=user,
         access=access.token,
@@ -64,17 +64,17 @@ def _recorded_refresh_token(claims):
     """The stored record of a verified refresh token, or None if it does not match one."""
     record = (
         RefreshToken.objects.select_related("session__user")
-        .filter(jti=uuid.UUID(claims["jti"]), session_id=uuid.UUID(claims["sid"]))
+        .filter(jti=claims.jti, session_id=claims.session_id)
         .first()
     )
-    if record is None or str(record.session.user_id) != claims["user_id"]:
+    if record is None or str(record.session.user_id) != claims.user_id:
         return None
     return record
 
 
 def _refresh_failure_result(error):
     """The result metrics.REFRESHES counts for a refused refresh: the contract's reason, or rate_limited."""
-    if isinstance(error, TokenRejected):
+    if isinstance(error, Unauthenticated):
         return error.reason
     return "rate_limited" if isinstance(error, RateLimited) else None
 
@@ -90,10 +90,10 @@ def rotate(raw_refresh, meta):
     successor again, so the chain never forks.
     """
     ratelimit.check_token(meta)
-    claims = tokens.decode(raw_refresh, tokens.REFRESH)
+    claims = tokens.REFRESH.decode(raw_refresh)
     record = _recorded_refresh_token(claims)
     if record is None:
-        raise TokenRejected(TokenRejected.INVALID)
+        raise Unauthenticated(Unauthenticated.INVALID)
     session, user = record.session, record.session.user
     session.check_usable()
 
@@ -103,7 +103,7 @@ def rotate(raw_refresh, meta):
         revoke_session(session.id)
         metrics.count(metrics.REFRESH_TOKEN_REUSE)
         audit.record(audit.EventType.TOKEN_REUSE_DETECTED, meta, user=user, success=False)
-        raise TokenRejected(TokenRejected.REVOKED)
+        raise Unauthenticated(Unauthenticated.REVOKED)
     audit.record(audit.EventType.TOKEN_REFRESH, meta, user=user)
     return pair
 
@@ -138,7 +138,7 @@ def _same_successor_again(jti):
         return None
     session, user = consumed.session, consumed.session.user
     session.check_usable(now)
-    refresh = tokens.reissue_refresh(user, session, successor.jti, successor.issued_at, successor.expires_at)
+    refresh = tokens.REFRESH.sign(user, session, successor.jti, successor.issued_at, successor.expires_at)
     return _pair(user, session, refresh)
 
 
@@ -150,17 +150,17 @@ def revoke(raw_refresh, meta):
     """Revoke the session a refresh token belongs to; False if it was already over."""
     ratelimit.check_token(meta)
     try:
-        claims = tokens.decode(raw_refresh, tokens.REFRESH)
-    except TokenRejected as rejected:
-        if rejected.reason == TokenRejected.EXPIRED:
+        claims = tokens.REFRESH.decode(raw_refresh)
+    except Unauthenticated as rejected:
+        if rejected.reason == Unauthenticated.EXPIRED:
             return False
         raise
     record = _recorded_refresh_token(claims)
     if record is None:
-        raise TokenRejected(TokenRejected.INVALID)
+        raise Unauthenticated(Unauthenticated.INVALID)
     try:
         record.session.check_usable()
-    except TokenRejected:
+    except Unauthenticated:
         return False
     revoked = bool(revoke_session(record.session_id))
     if revoked:

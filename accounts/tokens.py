@@ -1,17 +1,21 @@
-"""Encoding and verifying the JSON Web Tokens of API.md section 1, with the keys of accounts.keys."""
+"""Encoding and verifying the JSON Web Tokens of API.md section 1, with the keys of accounts.keys.
+
+Two kinds of token belong to a login session, as Simple JWT has its token classes: ACCESS, sent
+with every request, and REFRESH, traded once for a new pair. One TokenKind issues, signs and
+verifies both; a kind is its `token_type` claim, its lifetime setting and what it names. A
+verified token is a Claims object, never a dict to parse again.
+"""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import Unauthenticated
 
-ACCESS = "access"
-REFRESH = "refresh"
 REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type"]
 
 
@@ -23,93 +27,106 @@ class IssuedToken:
     expires_at: datetime
 
 
-def _config():
-    return settings.JWT
+@dataclass(frozen=True)
+class Claims:
+    """What a verified token says: whose it is, of which session, and when it was issued and expires."""
 
+    token_type: str
+    user_id: str
+    session_id: uuid.UUID
+    jti: uuid.UUID
+    issued_at: datetime
+    expires_at: datetime
 
-def _issue(token_type, lifetime_seconds, claims, not_after):
-    # JWT times are whole seconds; truncating here keeps the stored and signed times equal.
-    issued_at = timezone.now().replace(microsecond=0)
-    expires_at = min(issued_at + timedelta(seconds=lifetime_seconds), not_after)
-    return _signed(token_type, claims, uuid.uuid4(), issued_at, expires_at)
-
-
-def _signed(token_type, claims, jti, issued_at, expires_at):
-    config = _config()
-    payload = {
-        **claims,
-        "token_type": token_type,
-        "jti": jti.hex,
-        "iat": issued_at,
-        "exp": expires_at,
-    }
-    if config["ISSUER"]:
-        payload["iss"] = config["ISSUER"]
-    if config["AUDIENCE"]:
-        payload["aud"] = config["AUDIENCE"]
-    key_ring = config["KEYS"]
-    signing_key = key_ring.signing_key
-    token = jwt.encode(payload, signing_key.signing, algorithm=key_ring.algorithm, headers={"kid": signing_key.kid})
-    return IssuedToken(token=token, jti=jti, issued_at=issued_at, expires_at=expires_at)
-
-
-def issue_access(user, session):
-    return _issue(
-        ACCESS,
-        _config()["ACCESS_TOKEN_LIFETIME"],
-        {"user_id": str(user.pk), "username": user.get_username(), "sid": str(session.id)},
-        not_after=session.expires_at,
-    )
-
-
-def _refresh_claims(user, session):
-    return {"user_id": str(user.pk), "sid": str(session.id)}
-
-
-def issue_refresh(user, session):
-    return _issue(
-        REFRESH, _config()["REFRESH_TOKEN_LIFETIME"], _refresh_claims(user, session), not_after=session.expires_at
-    )
-
-
-def reissue_refresh(user, session, jti, issued_at, expires_at):
-    """The refresh token issued earlier with this `jti`, `iat` and `exp`, signed again: the same
-    token to its holder (a retried refresh gets the answer it lost, not a second successor)."""
-    return _signed(REFRESH, _refresh_claims(user, session), jti, issued_at, expires_at)
-
-
-def decode(token, expected_type):
-    """The verified claims of `token`, or TokenRejected with reason expired or invalid.
-
-    Only a genuine token of the expected type is "expired": an expired access token given as
-    a refresh token (or the other way round) is invalid, as it would be before it expired.
-    """
-    expired = False
-    try:
-        key = _verifying_key(token)
+    @classmethod
+    def from_payload(cls, payload):
+        """The claims of a verified payload, or None when one of ours would not look like it."""
         try:
-            claims = _verified_claims(token, key, verify_exp=True)
-        except jwt.ExpiredSignatureError:
-            claims, expired = _verified_claims(token, key, verify_exp=False), True
-    except jwt.PyJWTError:
-        raise TokenRejected(TokenRejected.INVALID) from None
-    if claims.get("token_type") != expected_type or not _well_formed(claims):
-        raise TokenRejected(TokenRejected.INVALID)
-    if expired:
-        raise TokenRejected(TokenRejected.EXPIRED)
-    return claims
+            claims = cls(
+                token_type=payload["token_type"],
+                user_id=payload["user_id"],
+                session_id=uuid.UUID(payload["sid"]),
+                jti=uuid.UUID(payload["jti"]),
+                issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+                expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
+            return None
+        return claims if isinstance(claims.user_id, str) else None
+
+
+@dataclass(frozen=True)
+class TokenKind:
+    token_type: str
+    lifetime_setting: str  # the key of settings.JWT that holds its lifetime in seconds
+    names_user: bool = False  # carries the username, for services that read the token alone
+
+    def issue(self, user, session):
+        """A new token of this kind for `session`; it never outlives the session."""
+        # JWT times are whole seconds; truncating here keeps the stored and signed times equal.
+        issued_at = timezone.now().replace(microsecond=0)
+        lifetime = timedelta(seconds=settings.JWT[self.lifetime_setting])
+        return self.sign(user, session, uuid.uuid4(), issued_at, min(issued_at + lifetime, session.expires_at))
+
+    def sign(self, user, session, jti, issued_at, expires_at):
+        """The token with these `jti`, `iat` and `exp`. Signing an earlier token's again gives its
+        holder the same token (a retried refresh gets the answer it lost, not a second successor)."""
+        config = settings.JWT
+        payload = {
+            "user_id": str(user.pk),
+            **({"username": user.get_username()} if self.names_user else {}),
+            "sid": str(session.id),
+            "token_type": self.token_type,
+            "jti": jti.hex,
+            "iat": issued_at,
+            "exp": expires_at,
+        }
+        if config["ISSUER"]:
+            payload["iss"] = config["ISSUER"]
+        if config["AUDIENCE"]:
+            payload["aud"] = config["AUDIENCE"]
+        key_ring = config["KEYS"]
+        signing_key = key_ring.signing_key
+        token = jwt.encode(payload, signing_key.signing, algorithm=key_ring.algorithm, headers={"kid": signing_key.kid})
+        return IssuedToken(token=token, jti=jti, issued_at=issued_at, expires_at=expires_at)
+
+    def decode(self, token):
+        """The Claims of `token`, or Unauthenticated with reason expired or invalid.
+
+        Only a genuine token of this kind is "expired": an expired access token given as a
+        refresh token (or the other way round) is invalid, as it would be before it expired.
+        """
+        expired = False
+        try:
+            key = _verifying_key(token)
+            try:
+                payload = _verified_payload(token, key, verify_exp=True)
+            except jwt.ExpiredSignatureError:
+                payload, expired = _verified_payload(token, key, verify_exp=False), True
+        except jwt.PyJWTError:
+            raise Unauthenticated(Unauthenticated.INVALID) from None
+        claims = Claims.from_payload(payload)
+        if claims is None or claims.token_type != self.token_type:
+            raise Unauthenticated(Unauthenticated.INVALID)
+        if expired:
+            raise Unauthenticated(Unauthenticated.EXPIRED)
+        return claims
+
+
+ACCESS = TokenKind("access", "ACCESS_TOKEN_LIFETIME", names_user=True)
+REFRESH = TokenKind("refresh", "REFRESH_TOKEN_LIFETIME")
 
 
 def _verifying_key(token):
     """The configured key named by the token's `kid`; a token naming a retired or unknown key is invalid."""
-    key = _config()["KEYS"].verifying_key(jwt.get_unverified_header(token).get("kid"))
+    key = settings.JWT["KEYS"].verifying_key(jwt.get_unverified_header(token).get("kid"))
     if key is None:
         raise jwt.InvalidTokenError("unknown kid")
     return key
 
 
-def _verified_claims(token, key, verify_exp):
-    config = _config()
+def _verified_payload(token, key, verify_exp):
+    config = settings.JWT
     return jwt.decode(
         token,
         key.verifying,
@@ -120,12 +137,3 @@ def _verified_claims(token, key, verify_exp):
         audience=config["AUDIENCE"],
         options={"require": REQUIRED_CLAIMS, "verify_exp": verify_exp},
     )
-
-
-def _well_formed(claims):
-    try:
-        uuid.UUID(claims["jti"])
-        uuid.UUID(claims["sid"])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return False
-    return isinstance(claims.get("user_id"), str)

@@ -7,7 +7,12 @@ characters, which no valid username holds). Case folding, unlike lower(), also m
 and `straße`, and it folds every script, where SQLite's lower() folds ASCII only.
 """
 
+import re
 import unicodedata
+
+MAX_LENGTH = 150
+# What Django's UnicodeUsernameValidator accepts, one character at a time.
+ALLOWED_CHARACTER = re.compile(r"[\w.@+-]")
 
 
 def normalized(username):
@@ -16,3 +21,12 @@ def normalized(username):
 
 def canonical(username):
     return unicodedata.normalize("NFKC", normalized(username).casefold())
+
+
+def derived(text, max_length=MAX_LENGTH):
+    """A username made from other text (an email's local part, a provider's subject): normalized,
+    only the characters a username may hold, at most `max_length`; "" when none are left."""
+    kept = "".join(ALLOWED_CHARACTER.findall(normalized(text)))[:max_length]
+    # Dropping characters can bring together two that NFKC composes (Hangul jamo): normalize again,
+    # so the result is what User.save stores. Composition only shortens it.
+    return normalized(kept)

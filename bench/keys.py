@@ -6,8 +6,8 @@ One process, the production settings (Argon2 included) on a fresh SQLite file, e
 key ring swapped in with override_settings, as a restart with that configuration would give.
 Per algorithm, interleaved round by round, medians over the rounds of:
 
-- sign: `issue_access` + `issue_refresh`, the two signatures a login or a refresh makes;
-- verify: `tokens.decode` of an access token, what every authenticated request does;
+- sign: `tokens.ACCESS.issue` + `tokens.REFRESH.issue`, the two signatures a login or a refresh makes;
+- verify: `tokens.ACCESS.decode` of an access token, what every authenticated request does;
 - tokenAuth: the whole login mutation through Django's stack (password hash, session and
   refresh token rows, audit event, both signatures);
 - me: `{ me { id } }` with the access token through the whole stack (verify plus the session query).
@@ -88,11 +88,11 @@ def measurements(user, arguments):
     client = Client()
     access = post(client, LOGIN, {"u": user.username, "p": PASSWORD})["tokenAuth"]["access"]
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
-    session = LoginSession.objects.get(pk=tokens.decode(access, tokens.ACCESS)["sid"])
+    session = LoginSession.objects.get(pk=tokens.ACCESS.decode(access).session_id)
     return access, {
-        "sign": (lambda: (tokens.issue_access(user, session), tokens.issue_refresh(user, session)),
+        "sign": (lambda: (tokens.ACCESS.issue(user, session), tokens.REFRESH.issue(user, session)),
                  arguments.operations),
-        "verify": (lambda: tokens.decode(access, tokens.ACCESS), arguments.operations),
+        "verify": (lambda: tokens.ACCESS.decode(access), arguments.operations),
         "tokenAuth": (lambda: post(client, LOGIN, {"u": user.username, "p": PASSWORD}), arguments.logins),
         "me": (lambda: post(client, ME, **bearer), arguments.operations // 4),
     }  # fmt: skip

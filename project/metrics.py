@@ -63,6 +63,12 @@ LOGINS = Counter(
     "tokenAuth attempts by result: success, invalid_credentials, otp_required, otp_invalid, rate_limited.",
     ["result"],
 )
+OIDC_LOGINS = Counter(
+    "graphql_auth_oidc_logins",
+    "oidcLogin attempts by result: success, a reason of OIDC_FAILED, invalid_credentials, otp_required, "
+    "otp_invalid, rate_limited.",
+    ["result"],
+)
 REFRESHES = Counter(
     "graphql_auth_token_refreshes",
     "refreshToken calls by result: success, token_expired, token_invalid, token_revoked, rate_limited.",

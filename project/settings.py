@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts import crypto, keys
+from accounts import crypto, keys, oidc_providers
 from project.env import (
     env_bool,
     env_choice,
@@ -263,6 +263,14 @@ FIELD_ENCRYPTION_KEYS = crypto.checked_keys(
 # Two-factor login: the name authenticator apps show next to the account (API.md section 7).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"
 
+# Signing in with OpenID Connect providers (API.md section 15): a JSON list of
+# {"name", "issuer", "client_id", "client_secret", "scopes"?}, and the redirect URIs a frontend may
+# ask them to return to. An http:// issuer that is not on a loopback host stops the server here.
+OIDC_PROVIDERS = oidc_providers.configured_providers(env_str("OIDC_PROVIDERS"))
+OIDC_REDIRECT_URIS = oidc_providers.checked_redirect_uris(env_list("OIDC_REDIRECT_URIS"))
+# oidcAuthorizationUrl and oidcLogin calls per client IP, each counted on its own.
+OIDC_RATE_LIMIT = env_rate("OIDC_RATE_LIMIT", "30/m")
+
 # GraphQL endpoint (API.md section 8). Read at request time, so override_settings works.
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
@@ -429,5 +437,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The queue's worker says "starting" and "no more jobs" on every poll; accounts.mail_worker says it once.
         "django_tasks_db": {"level": "WARNING"},
+        # Authlib logs the PKCE verifier of each OpenID Connect sign-in at DEBUG (accounts/oidc.py).
+        "authlib": {"level": "INFO"},
     },
 }

@@ -40,7 +40,7 @@ from graphql import (
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
-from schema.errors import Forbidden, Unauthenticated
+from accounts.exceptions import Forbidden, Unauthenticated
 from schema.permissions import (
     ALLOWED,
     Access,

@@ -12,13 +12,14 @@ from strawberry.utils.str_converters import to_camel_case
 
 from accounts import audit
 from accounts.exceptions import (
+    Forbidden,
     InvalidCredentials,
     NotFound,
+    OidcFailed,
     OtpInvalid,
     OtpRequired,
-    PermissionDenied,
     RateLimited,
-    TokenRejected,
+    Unauthenticated,
     ValidationFailed,
 )
 from project import request_id
@@ -33,6 +34,7 @@ INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
 OTP_REQUIRED = "OTP_REQUIRED"
 OTP_INVALID = "OTP_INVALID"
 RATE_LIMITED = "RATE_LIMITED"
+OIDC_FAILED = "OIDC_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 PERSISTED_QUERY_ONLY = "PERSISTED_QUERY_ONLY"
@@ -53,7 +55,11 @@ CODES = frozenset(
     }
 )
 
-MISSING_CREDENTIALS = "missing_credentials"
+class BadRequest(Exception):
+    """A request refused before any GraphQL runs (a body that is no JSON object, a document named
+    twice): answered with HTTP 400 and this text (schema.views)."""
+
+    status = 400
 
 
 class ApiError(Exception):
@@ -68,24 +74,11 @@ class ApiError(Exception):
         self.extensions = {"code": code or self.code, **extensions}
 
 
-class Unauthenticated(ApiError):
-    code = UNAUTHENTICATED
-    default_message = "Authentication is required."
-
-    def __init__(self, reason=MISSING_CREDENTIALS):
-        message = TokenRejected.messages.get(reason, self.default_message)
-        super().__init__(message, reason=reason)
-
-
-class Forbidden(ApiError):
-    code = FORBIDDEN
-    default_message = "You do not have permission to do this."
-
-    def __init__(self, message=None, required=(), reason=None):
-        extras = {"required": sorted(required)} if required else {}
-        if reason:
-            extras["reason"] = reason
-        super().__init__(message, **extras)
+def _forbidden(error):
+    extensions = {"required": error.required} if error.required else {}
+    if error.reason:
+        extensions["reason"] = error.reason
+    return ApiError(error.message, FORBIDDEN, **extensions)
 
 
 # Domain errors whose contract code says all there is to say; the message is the domain's.
@@ -99,17 +92,17 @@ CODES_OF_DOMAIN_ERRORS = {
 
 def from_domain_error(error):
     """The ApiError a domain exception stands for, or None for an unexpected one."""
-    if isinstance(error, ApiError):
-        return error
     if isinstance(error, ValidationFailed):
         field_errors = {to_camel_case(name): messages for name, messages in error.field_errors.items()}
         return ApiError(error.message, BAD_USER_INPUT, fieldErrors=field_errors)
-    if isinstance(error, TokenRejected):
-        return Unauthenticated(error.reason)
-    if isinstance(error, PermissionDenied):
-        return Forbidden(error.message, error.required)
+    if isinstance(error, Unauthenticated):
+        return ApiError(error.message, UNAUTHENTICATED, reason=error.reason)
+    if isinstance(error, Forbidden):
+        return _forbidden(error)
     if isinstance(error, RateLimited):
         return ApiError(error.message, RATE_LIMITED, retryAfter=error.retry_after)
+    if isinstance(error, OidcFailed):
+        return ApiError(error.message, OIDC_FAILED, reason=error.reason)
     for domain_error, code in CODES_OF_DOMAIN_ERRORS.items():
         if isinstance(error, domain_error):
             return ApiError(error.message, code)

@@ -42,8 +42,7 @@ def _rule_cell(strawberry_field, type_name):
     rule = field_rule(strawberry_field)
     if rule is None:
         return f"inherited from `{type_name}`"
-    text = rule.rule.describe()
-    return f"{text}; answers {rule.shows}" if rule.shows else text
+    return rule.describe()
 
 
 def _reached_through(graphql_schema, strawberry_schema, type_name):

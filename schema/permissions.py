@@ -25,9 +25,9 @@ import strawberry
 from django.conf import settings
 from strawberry.permission import PermissionExtension
 
-from accounts.exceptions import NotFound, PermissionDenied
+from accounts.authentication import Viewer
+from accounts.exceptions import Forbidden, NotFound, Unauthenticated
 from accounts.staff import is_staff
-from schema.errors import MISSING_CREDENTIALS, Forbidden, Unauthenticated
 
 
 def viewer_of(info):
@@ -41,14 +41,14 @@ def authenticated_user(info):
 
 def user_of_viewer(viewer):
     if not viewer.is_authenticated:
-        raise Unauthenticated(viewer.rejection or MISSING_CREDENTIALS)
+        raise Unauthenticated(viewer.rejection or Unauthenticated.MISSING_CREDENTIALS)
     return viewer.user
 
 
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
-    reason: str | None = None  # no viewer: UNAUTHENTICATED with this reason
+    unauthenticated_reason: str | None = None  # no viewer: UNAUTHENTICATED with this reason
     hidden: bool = False  # the object does not exist for this viewer: NOT_FOUND
     required: frozenset = frozenset()  # FORBIDDEN: the codenames that would allow it
     message: str | None = None
@@ -66,8 +66,8 @@ def refuse(verdict):
     """Raise the contract's error for a refusal; an allowed verdict passes."""
     if verdict.allowed:
         return
-    if verdict.reason:
-        raise Unauthenticated(verdict.reason)
+    if verdict.unauthenticated_reason:
+        raise Unauthenticated(verdict.unauthenticated_reason)
     if verdict.hidden:
         raise NotFound()
     raise Forbidden(verdict.message, required=verdict.required, reason=verdict.forbidden_reason)
@@ -77,7 +77,7 @@ def refuse(verdict):
 class Access:
     """What a rule judges: who asks, for which object (a field's parent), with which arguments."""
 
-    viewer: object
+    viewer: Viewer
     source: object = None
     arguments: dict = field(default_factory=dict)
 
@@ -140,7 +140,7 @@ class AnyOf(AllOf):
                 return verdict
             refusals.append(verdict)
         for refusal in refusals:
-            if refusal.reason:
+            if refusal.unauthenticated_reason:
                 return refusal
         if all(refusal.hidden for refusal in refusals):
             return refusals[0]
@@ -159,7 +159,7 @@ class Not(Rule):
 
     def verdict(self, access):
         verdict = self.rule.verdict(access)
-        if verdict.reason:
+        if verdict.unauthenticated_reason:
             return verdict
         return refused() if verdict.allowed else ALLOWED
 
@@ -189,7 +189,7 @@ class ViewerRule(Rule):
     def verdict(self, access):
         viewer = access.viewer
         if not viewer.is_authenticated:
-            return Verdict(False, reason=viewer.rejection or MISSING_CREDENTIALS)
+            return Verdict(False, unauthenticated_reason=viewer.rejection or Unauthenticated.MISSING_CREDENTIALS)
         return self.verdict_for(viewer.user, access)
 
     def verdict_for(self, user, access):
@@ -299,7 +299,7 @@ class NoReadOnlyKey(Rule):
 class ObjectRule(ViewerRule):
     """For a mutation on one object: `check(viewer_user, **arguments)` is the domain's rule.
 
-    It raises NotFound when the viewer may not see the object and PermissionDenied (with the
+    It raises NotFound when the viewer may not see the object and Forbidden (with the
     missing codenames) when they may see it but not do this; the domain function runs the same
     check again inside its transaction.
     """
@@ -313,8 +313,8 @@ class ObjectRule(ViewerRule):
             self.check(user, **access.arguments)
         except NotFound:
             return Verdict(False, hidden=True)
-        except PermissionDenied as denied:
-            return refused(denied.required, denied.message)
+        except Forbidden as denied:
+            return refused(denied.required, denied.message, denied.reason)
         return ALLOWED
 
     def describe(self):
@@ -332,6 +332,11 @@ class FieldRule(PermissionExtension):
         super().__init__(permissions=[], use_directives=False)
         self.rule = rule
         self.shows = shows
+
+    def describe(self):
+        """The rule as the matrix and the field's description say it."""
+        text = self.rule.describe()
+        return f"{text}; answers {self.shows}" if self.shows else text
 
     def verdict(self, viewer, source, info, arguments):
         from schema import codenames  # it reads the schema, which is built from these rules
@@ -387,24 +392,28 @@ class SubscriptionRule(FieldRule):
                 yield event
 
 
-def _field_rule(rules, shows, rule_class=FieldRule):
-    return rule_class(rules[0] if len(rules) == 1 else AllOf(*rules), shows)
+def _guarded(rules, shows, description, rule_class=FieldRule):
+    """The field's rule, and its description followed by the rule as the rule says it (as
+    Saleor's permission fields do), so what a client reads in the docs cannot drift from it."""
+    rule = rule_class(rules[0] if len(rules) == 1 else AllOf(*rules), shows)
+    described = f"Rule: {rule.describe()}."
+    return {"extensions": [rule], "description": f"{description} {described}" if description else described}
 
 
-def protected_field(*rules, shows=None, **field_kwargs):
+def protected_field(*rules, shows=None, description=None, **field_kwargs):
     """A query or object field that runs only when every rule allows it."""
-    return strawberry.field(extensions=[_field_rule(rules, shows)], **field_kwargs)
+    return strawberry.field(**_guarded(rules, shows, description), **field_kwargs)
 
 
-def protected_subscription(*rules, shows=None, **field_kwargs):
+def protected_subscription(*rules, shows=None, description=None, **field_kwargs):
     """A subscription that starts only when every rule allows it, and whose every event is
     checked again for its own viewer (SubscriptionRule)."""
-    return strawberry.subscription(extensions=[_field_rule(rules, shows, SubscriptionRule)], **field_kwargs)
+    return strawberry.subscription(**_guarded(rules, shows, description, SubscriptionRule), **field_kwargs)
 
 
-def protected_mutation(*rules, **field_kwargs):
+def protected_mutation(*rules, description=None, **field_kwargs):
     """A mutation that runs only when every rule allows it, and never for a read-only API key."""
-    return strawberry.mutation(extensions=[_field_rule((*rules, NoReadOnlyKey()), None)], **field_kwargs)
+    return strawberry.mutation(**_guarded((*rules, NoReadOnlyKey()), None, description), **field_kwargs)
 
 
 def inherit_visibility(cls):

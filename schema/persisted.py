@@ -28,12 +28,11 @@ client one more round trip, which APQ is built for.
 import hashlib
 from dataclasses import dataclass
 
-from cross_web import HTTPException
 from django.conf import settings
 from django.core.cache import caches
 from strawberry.extensions import SchemaExtension
 
-from schema.errors import BAD_USER_INPUT, PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_ONLY
+from schema.errors import BAD_USER_INPUT, PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_ONLY, BadRequest
 from schema.limits import CACHED_QUERY_LENGTH
 from schema.manifests import canonical_id, trusted_documents
 
@@ -79,7 +78,7 @@ def _named_ids(extensions, fields):
         value = fields.get(name)
         if value is not None:
             if not isinstance(value, str):
-                raise HTTPException(400, f"The GraphQL operation's `{name}` must be a string, if provided.")
+                raise BadRequest(f"The GraphQL operation's `{name}` must be a string, if provided.")
             named.append((name, value))
     persisted_query = (extensions or {}).get("persistedQuery")
     if persisted_query is not None:
@@ -92,7 +91,7 @@ def requested_document(query, extensions, fields):
     body's object for POST, the query string for GET); PersistedDocumentRefusal when it runs none."""
     named = _named_ids(extensions, fields)
     if len(named) > 1:
-        raise HTTPException(400, f"Name the document once: {' and '.join(where for where, _ in named)} both do.")
+        raise BadRequest(f"Name the document once: {' and '.join(where for where, _ in named)} both do.")
     if query:
         if settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY:
             raise PersistedDocumentRefusal(*ONLY)
@@ -100,7 +99,7 @@ def requested_document(query, extensions, fields):
             return RequestedDocument(query)
         where, document_hash = named[0]
         if where in ID_FIELDS:
-            raise HTTPException(400, f"Send the document's text (`query`) or its id (`{where}`), not both.")
+            raise BadRequest(f"Send the document's text (`query`) or its id (`{where}`), not both.")
         if hashlib.sha256(query.encode()).hexdigest() != document_hash:
             raise PersistedDocumentRefusal("provided sha does not match query", BAD_USER_INPUT, 400)
         return RequestedDocument(query, register_as=document_hash)

@@ -1,19 +1,36 @@
 """Relay: opaque global ids, the `node` lookup, and cursor pagination shared by every list.
 
+Nodes
+-----
+A Node type subclasses ModelNode, names its model and defines its own lookup::
+
+    @strawberry.type(description="A to-do item; it belongs to one user.")
+    class Task(ModelNode):
+        model = models.Task
+        pk: relay.NodeID[int]
+        _id: relay.GlobalID = global_id_field("Task")
+
+        @classmethod
+        def load(cls, viewer_user, pk):
+            ...
+
+`node(id:)` asks the type its id names (load_node).
+
 Connections
 -----------
 Declare the edge and connection types of a node type once::
 
-    TaskConnection = connection_type(TaskType, name="Task", noun="task")
+    TaskConnection = connection_type(Task, noun="task")
 
 This makes the GraphQL types `TaskEdge { cursor node }` and
-`TaskConnection { edges pageInfo totalCount }`. A resolver returns a page of any queryset::
+`TaskConnection { edges pageInfo totalCount }`. A field that returns one is `@paginated`: the
+`page: Page` parameter of its resolver stands for the four arguments `first`, `after`, `last` and
+`before`, which the resolver receives as one Page and hands on with any queryset::
 
-    return TaskConnection.paginate(
-        queryset, ordering=("-created_at",), info=info, first=first, after=after, last=last, before=before
-    )
-
-with its arguments typed by the shared annotations `First`, `After`, `Last`, `Before`.
+    @protected_field(IsAuthenticated(), description="...")
+    @paginated
+    def tasks(self, info: strawberry.Info, page: Page, filter: FilterArgument = None) -> TaskConnection:
+        return TaskConnection.paginate(queryset, ("-created_at",), page, info)
 
 `ordering` names model fields (a leading "-" means descending); the primary key is added as the
 last key so that every position is unique. Pages are keyset pages. A cursor holds only its
@@ -33,8 +50,10 @@ cursor was given, as the Relay specification allows, rather than costing another
 
 import base64
 import binascii
+import inspect
+from dataclasses import astuple, dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, wraps
 from typing import Annotated
 
 import strawberry
@@ -47,16 +66,8 @@ from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.batching import group
-from schema.columns import column_plan
+from schema.columns import column_plan, row_class
 from schema.permissions import inherit_visibility, lists_objects_of
-
-_node_loaders = {}
-
-
-def register_node(type_name, loader):
-    """`loader(viewer_user, node_id)` returns the object or raises NotFound when hidden."""
-    _node_loaders[type_name] = loader
-
 
 def to_global_id(type_name, pk):
     return relay.to_base64(type_name, pk)
@@ -123,12 +134,34 @@ def node_type_name(value):
     return parse_global_id(value)[0]
 
 
-def load_node(viewer_user, value):
+class ModelNode(relay.Node):
+    """A Node type backed by a Django model, with its own node lookup.
+
+    A subclass names its `model` (objects of it are of this type: is_type_of) and defines
+    `load(viewer_user, pk)`, which returns the object or raises NotFound when the viewer may not
+    see it; `node(id:)` asks the type the id names. A subclass without both is refused as it is
+    declared, so no Node type can be left answering NOT_FOUND for want of a lookup.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in ("model", "load") if name not in vars(cls)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must define {' and '.join(missing)}: see schema.relay.ModelNode")
+
+    @classmethod
+    def is_type_of(cls, obj, info):
+        return isinstance(obj, (cls.model, row_class(cls.model), cls))
+
+
+def load_node(info, viewer_user, value):
+    """The object a global id names, looked up by its type's own `load`; NOT_FOUND for an id of no such type."""
     type_name, _ = parse_global_id(value)
-    loader = _node_loaders.get(type_name)
-    if loader is None:
+    definition = info.schema.get_type_by_name(type_name)
+    node_type = getattr(definition, "origin", None)
+    if not (isinstance(node_type, type) and issubclass(node_type, ModelNode)):
         raise NotFound()
-    return loader(viewer_user, parse_pk(value, type_name))
+    return node_type.load(viewer_user, parse_pk(value, type_name))
 
 
 def selects(info, field_name):
@@ -144,10 +177,49 @@ def selects(info, field_name):
     return False
 
 
-First = Annotated[int | None, strawberry.argument(description="Return at most this many items from the start.")]
-After = Annotated[str | None, strawberry.argument(description="Return items after this cursor.")]
-Last = Annotated[int | None, strawberry.argument(description="Return at most this many items from the end.")]
-Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of a list a client asked for: the four arguments of every connection field."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+PAGE_ARGUMENTS = {
+    "first": Annotated[int | None, strawberry.argument(description="Return at most this many items from the start.")],
+    "after": Annotated[str | None, strawberry.argument(description="Return items after this cursor.")],
+    "last": Annotated[int | None, strawberry.argument(description="Return at most this many items from the end.")],
+    "before": Annotated[str | None, strawberry.argument(description="Return items before this cursor.")],
+}
+
+
+def paginated(resolver):
+    """A connection field's resolver: its `page: Page` parameter becomes the arguments first,
+    after, last and before in the schema, and it receives them together as a Page."""
+    signature = inspect.signature(resolver)
+    parameters = []
+    for parameter in signature.parameters.values():
+        if parameter.name != "page":
+            parameters.append(parameter)
+            continue
+        parameters += [
+            inspect.Parameter(name, parameter.kind, default=None, annotation=annotation)
+            for name, annotation in PAGE_ARGUMENTS.items()
+        ]
+
+    @wraps(resolver)
+    def resolve(*args, first=None, after=None, last=None, before=None, **kwargs):
+        return resolver(*args, page=Page(first, after, last, before), **kwargs)
+
+    resolve.__signature__ = signature.replace(parameters=parameters)
+    resolve.__annotations__ = {
+        **{parameter.name: parameter.annotation for parameter in parameters},
+        "return": signature.return_annotation,
+    }
+    return resolve
 
 
 @strawberry.enum(description="Sort direction.")
@@ -288,9 +360,9 @@ class _PageRequest:
         return rows, page_info
 
 
-def page_of(queryset, ordering, *, first=None, after=None, last=None, before=None, counted=False, plan=None):
-    """(the ordering's keys, the rows, PageInfo, the total or None) of a page of `queryset`; see
-    the module docstring.
+def page_of(queryset, ordering, page, *, counted=False, plan=None):
+    """(the ordering's keys, the rows, PageInfo, the total or None) of the Page `page` of
+    `queryset`; see the module docstring.
 
     With `counted`, the total is how many rows the whole list holds. Without a cursor the page's
     query reads it too (COUNT(*) OVER (), before LIMIT): the page is read from the list's first
@@ -298,24 +370,24 @@ def page_of(queryset, ordering, *, first=None, after=None, last=None, before=Non
     counted, so the total is left to a query of its own (None). With a ColumnPlan (`plan`), the
     rows are its Rows rather than model instances (schema.columns).
     """
-    request = _PageRequest(queryset, ordering, first, after, last, before)
+    request = _PageRequest(queryset, ordering, *astuple(page))
     if request.far is not None and not queryset.filter(pk=request.far).exists():
         raise _gone(request.far_argument)
-    page = request.rows(queryset).order_by(*request.order)
+    ordered = request.rows(queryset).order_by(*request.order)
     total_with_page = counted and request.anchor is None and request.far is None
     if total_with_page:
-        page = page.annotate(_list_total=Window(Count("*")))
+        ordered = ordered.annotate(_list_total=Window(Count("*")))
     if plan is not None:
-        rows = plan.rows(page, request.rows_to_read, extra=("_list_total",) if total_with_page else ())
+        rows = plan.rows(ordered, request.rows_to_read, extra=("_list_total",) if total_with_page else ())
     else:
-        rows = list(page[: request.rows_to_read])
+        rows = list(ordered[: request.rows_to_read])
     group(rows, queryset.query.select_related)
     total = (rows[0]._list_total if rows else 0) if total_with_page else None
     return (request.keys, *request.page(rows), total)
 
 
-def pages_of(queryset, ordering, partition, parents, *, first=None, after=None, last=None, before=None):
-    """The page of each parent's list, the rows of `queryset` whose `partition` field is that
+def pages_of(queryset, ordering, partition, parents, page):
+    """The Page `page` of each parent's list, the rows of `queryset` whose `partition` field is that
     parent: {parent: (keys, rows, PageInfo), or the ValidationFailed that parent's page is}.
 
     One query for all (two with both `after` and `before`): each parent's rows are numbered in
@@ -325,7 +397,7 @@ def pages_of(queryset, ordering, partition, parents, *, first=None, after=None, 
     """
     column = queryset.model._meta.get_field(partition).attname
     queryset = queryset.filter(**{f"{column}__in": parents})
-    request = _PageRequest(queryset, ordering, first, after, last, before)
+    request = _PageRequest(queryset, ordering, *astuple(page))
     holding_far = set(queryset.filter(pk=request.far).values_list(column, flat=True)) if request.far else None
     rows = (
         request.rows(queryset)
@@ -348,8 +420,10 @@ def pages_of(queryset, ordering, partition, parents, *, first=None, after=None, 
     return pages
 
 
-def connection_type(node_type, name, noun):
-    """The `<name>Connection` type (with its `<name>Edge`) for pages of `node_type`."""
+def connection_type(node_type, noun):
+    """The `<name>Connection` type (with its `<name>Edge`) for pages of `node_type`, whose
+    GraphQL name is `name`; `noun` is what the descriptions call one of its objects."""
+    name = node_type.__strawberry_definition__.name
 
     @lists_objects_of(node_type)
     @inherit_visibility
@@ -379,16 +453,16 @@ def connection_type(node_type, name, noun):
             return cls(edges=[Edge(node=row, keys=keys) for row in rows], page_info=page_info, count=count)
 
         @classmethod
-        def paginate(cls, queryset, ordering, info, **page):
-            """The page of `queryset` the field of `info` asked for (its totalCount read by the
+        def paginate(cls, queryset, ordering, page, info):
+            """The Page `page` of `queryset` for the field of `info` (its totalCount read by the
             page's query where it can be, page_of)."""
             counted = selects(info, "totalCount")
             plan = column_plan(info, node_type, queryset.model)
-            keys, rows, page_info, total = page_of(queryset, ordering, counted=counted, plan=plan, **page)
+            keys, rows, page_info, total = page_of(queryset, ordering, page, counted=counted, plan=plan)
             return cls.of(keys, rows, page_info, count=queryset.count if total is None else lambda: total)
 
         @classmethod
-        def paginate_each(cls, queryset, ordering, partition, parents, **page):
+        def paginate_each(cls, queryset, ordering, partition, parents, page):
             """{parent: its Connection, or the ValidationFailed its page is} for the lists of many
             parents (pages_of); their totalCounts, when asked for, are counted together."""
             column = queryset.model._meta.get_field(partition).attname
@@ -398,12 +472,15 @@ def connection_type(node_type, name, noun):
                 listed = queryset.filter(**{f"{column}__in": parents}).order_by().values(column)
                 return dict(listed.annotate(total=Count("pk")).values_list(column, "total"))
 
-            def connection(parent, page):
-                return cls.of(*page, count=lambda: counts().get(parent, 0))
+            def connection(parent, read):
+                return cls.of(*read, count=lambda: counts().get(parent, 0))
 
             return {
-                parent: page if isinstance(page, ValidationFailed) else connection(parent, page)
-                for parent, page in pages_of(queryset, ordering, partition, parents, **page).items()
+                parent: read if isinstance(read, ValidationFailed) else connection(parent, read)
+                for parent, read in pages_of(queryset, ordering, partition, parents, page).items()
             }
 
+    # Named in Python as in the schema (reprs, tracebacks), though made here.
+    Edge.__name__ = Edge.__qualname__ = f"{name}Edge"
+    Connection.__name__ = Connection.__qualname__ = f"{name}Connection"
     return Connection

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from schema.accounts.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.accounts.mutations import AccountMutations
+from schema.accounts.oidc import OidcMutations, OidcQueries
 from schema.accounts.queries import AccountQueries
 from schema.accounts.recovery import RecoveryMutations
 from schema.accounts.totp import TotpMutations
@@ -24,12 +25,12 @@ from schema.tasks.subscriptions import TaskSubscriptions
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, BudgetQueries):
+class Query(AccountQueries, ApiKeyQueries, TaskQueries, AuditQueries, BudgetQueries, OidcQueries):
     pass
 
 
 @strawberry.type(description="Everything a client can change.")
-class Mutation(AccountMutations, RecoveryMutations, TotpMutations, ApiKeyMutations, TaskMutations):
+class Mutation(AccountMutations, RecoveryMutations, OidcMutations, TotpMutations, ApiKeyMutations, TaskMutations):
     pass
 
 

@@ -2,7 +2,6 @@ import json
 from operator import attrgetter
 
 import orjson
-from cross_web import HTTPException
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
@@ -11,6 +10,7 @@ from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
 from accounts.budget import current as current_budget
 from schema.context import Context
+from schema.errors import BadRequest
 from schema.operation_metrics import count_unmeasured_requests
 from schema.persisted import ID_FIELDS, PersistedDocumentRefusal, requested_document
 from schema.schema import schema
@@ -69,6 +69,8 @@ class GraphQLView(StrawberryGraphQLView):
             )
         try:
             return super().dispatch(request, *args, **kwargs)
+        except BadRequest as refusal:
+            return HttpResponse(str(refusal), status=refusal.status, content_type="text/plain")
         except PersistedDocumentRefusal as refusal:
             return JsonResponse(refusal.as_response_data(), status=refusal.status)
 
@@ -111,9 +113,9 @@ class GraphQLView(StrawberryGraphQLView):
         try:
             data = super().parse_http_body(request)
         except UnicodeDecodeError:
-            raise HTTPException(400, "The request body is not UTF-8.") from None
+            raise BadRequest("The request body is not UTF-8.") from None
         if not isinstance(data.operation_name, (str, type(None))):
-            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
+            raise BadRequest("The GraphQL operation's `operationName` must be a string or null, if provided.")
         # Strawberry reads only query, variables, operationName and extensions from the request:
         # `documentId` and `doc_id` are read here, and the document they name becomes the query.
         fields = request.query_params if request.method == "GET" else self.decoded_json
@@ -154,18 +156,18 @@ LONE_SURROGATE = "The request holds a lone surrogate escape, which is not text."
 
 
 def decode_request_json(data):
-    """The JSON object (or list) of a request body or a WebSocket message; HTTPException(400) when
+    """The JSON object (or list) of a request body or a WebSocket message; BadRequest (HTTP 400) when
     it is not JSON, not an object or a list, nested deeper than MAX_JSON_DEPTH or not text."""
     try:
         value = json.loads(data)
     except RecursionError:
         # Deeper than the decoder follows, so far deeper than the limit below.
-        raise HTTPException(400, TOO_DEEP) from None
+        raise BadRequest(TOO_DEEP) from None
     except ValueError:
         # Not JSON, or not UTF-8.
-        raise HTTPException(400, "Unable to parse request body as JSON") from None
+        raise BadRequest("Unable to parse request body as JSON") from None
     if not isinstance(value, (dict, list)):
-        raise HTTPException(400, "The request must be a JSON object.")
+        raise BadRequest("The request must be a JSON object.")
     _check_depth_and_text(value)
     return value
 
@@ -181,19 +183,19 @@ def _check_depth_and_text(value):
     level, depth = [value], 1
     while level:
         if depth > MAX_JSON_DEPTH:
-            raise HTTPException(400, TOO_DEEP)
+            raise BadRequest(TOO_DEEP)
         deeper = []
         for container in level:
             # The decoder makes exact dicts, lists and strs; `type(...) is` keeps the walk cheap.
             if type(container) is dict:
                 if container and not all(map(_is_text, container)):
-                    raise HTTPException(400, LONE_SURROGATE)
+                    raise BadRequest(LONE_SURROGATE)
                 container = container.values()
             for item in container:
                 kind = type(item)
                 if kind is str:
                     if not _is_text(item):
-                        raise HTTPException(400, LONE_SURROGATE)
+                        raise BadRequest(LONE_SURROGATE)
                 elif kind is dict or kind is list:
                     deeper.append(item)
         level, depth = deeper, depth + 1

@@ -5,10 +5,9 @@ from django.db.models import Q
 from accounts.backends import holds_any
 from accounts.staff import is_staff
 from accounts.text import containing
+from tasks.codenames import CHANGE_TASK, VIEW_TASK
 from tasks.models import Task
 
-VIEW_TASK = "tasks.view_task"
-CHANGE_TASK = "tasks.change_task"
 # Changing implies reading, as in Django's admin: who may change every task may see every task.
 SEE_ALL_CODENAMES = (VIEW_TASK, CHANGE_TASK)
 SEES_ALL_TASKS = "staff or holds " + " or ".join(SEE_ALL_CODENAMES)

@@ -7,12 +7,12 @@ whoever may not even see it is told it does not exist.
 
 from django.db import transaction
 
-from accounts.exceptions import NotFound, PermissionDenied, ValidationFailed
+from accounts.exceptions import Forbidden, NotFound, ValidationFailed
 from accounts.text import is_storable
+from tasks.codenames import CHANGE_TASK, DELETE_TASK
 from tasks.models import Task
-from tasks.selectors import CHANGE_TASK, visible_task
+from tasks.selectors import visible_task
 
-DELETE_TASK = "tasks.delete_task"
 EDITABLE_FIELDS = ("title", "description", "completed")
 
 
@@ -26,7 +26,7 @@ def _task_for(actor, task_id, codename, lock=False):
     if task is None:
         raise NotFound()
     if task.owner_id != actor.pk and not actor.has_perm(codename):
-        raise PermissionDenied(required=[codename])
+        raise Forbidden(required=[codename])
     return task
 
 

@@ -7,7 +7,7 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.conftest import GraphQLClient, only_error
+from tests.graphql_util import GraphQLClient, only_error
 from tests.tokens_util import claims_of, sign, unsigned, with_payload
 
 ME = "{ me { id username email } }"

@@ -13,7 +13,7 @@ import time_machine
 from django.test import Client
 
 from accounts.models import AuditEvent, TotpDevice
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes
 
 LOGIN_PAGE = "/admin/login/?next=/admin/"
 PASSWORD_CHANGE_PAGE = "/admin/password_change/"

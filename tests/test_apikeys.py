@@ -15,7 +15,7 @@ from accounts.request_meta import RequestMeta
 from schema.permissions import NoReadOnlyKey, field_rule
 from schema.relay import to_global_id
 from schema.schema import schema
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, data_queries, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, data_queries, error_codes, only_error
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 

@@ -6,11 +6,12 @@ import binascii
 import pytest
 from django.test import override_settings
 
+from accounts.codenames import CHANGE_USER, VIEW_USER
 from schema.relay import to_global_id
+from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import only_error
+from tests.graphql_util import only_error
 
-VIEW_TASK = "tasks.view_task"
 TASKS = """
 query($filter: TaskFilter, $orderBy: TaskOrder, $after: String, $before: String, $first: Int, $last: Int) {
   tasks(filter: $filter, orderBy: $orderBy, after: $after, before: $before, first: $first, last: $last) {
@@ -62,25 +63,25 @@ class TestSearch:
         assert result["data"] is None
         assert titles(reader.execute(TASKS, {"filter": {"completed": True}})) == ["Diary"]
 
-    @override_settings(GRAPHQL_FIELD_CODENAMES={"User.email": ["accounts.change_user"]})
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"User.email": [CHANGE_USER]})
     def test_users_search_matches_the_email_only_for_viewers_who_may_read_it(
         self, make_user, grant_role, client_for
     ):
         make_user("bob", email="bob@hidden-employer.example")
-        directory = client_for(grant_role(make_user("directory"), "accounts.view_user", role="directory"))
+        directory = client_for(grant_role(make_user("directory"), VIEW_USER, role="directory"))
         staff = client_for(make_user("staff", is_staff=True))
-        manager = client_for(grant_role(make_user("manager"), "accounts.view_user", "accounts.change_user", role="managers"))
+        manager = client_for(grant_role(make_user("manager"), VIEW_USER, CHANGE_USER, role="managers"))
         for client in (directory, staff):
             assert client.execute(USERS, {"search": "hidden-emp"})["data"]["users"]["totalCount"] == 0
             assert client.execute(USERS, {"search": "bo"})["data"]["users"]["totalCount"] == 1
         assert manager.execute(USERS, {"search": "hidden-emp"})["data"]["users"]["totalCount"] == 1
 
 
-    @override_settings(GRAPHQL_FIELD_CODENAMES={"User.username": ["accounts.change_user"]})
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"User.username": [CHANGE_USER]})
     def test_users_neither_match_nor_sort_by_a_username_the_viewer_may_not_read(self, make_user, grant_role, client_for):
         zed = make_user("zed", email="z1@example.com")
         amy = make_user("amy")
-        directory = client_for(grant_role(make_user("directory"), "accounts.view_user", role="directory"))
+        directory = client_for(grant_role(make_user("directory"), VIEW_USER, role="directory"))
         ids = "query($search: String) { users(search: $search) { totalCount edges { node { id } } } }"
         assert directory.execute(ids, {"search": "zed"})["data"]["users"]["totalCount"] == 0
         listed = [edge["node"]["id"] for edge in directory.execute(ids)["data"]["users"]["edges"]]

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.codenames import VIEW_AUDIT_EVENT, VIEW_USER
 from accounts.models import AuditEvent
 from accounts.request_meta import RequestMeta
 from schema.relay import to_global_id
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 from tests.mail_util import delivered, run_mail_queue, token_in
 
 Type = AuditEvent.Type
@@ -152,7 +153,7 @@ def test_one_permission_denied_event_per_refused_request(client_for, alice):
 
 @pytest.fixture
 def auditor(make_user, grant_role):
-    return grant_role(make_user("auditor"), "accounts.view_auditevent", role="auditors")
+    return grant_role(make_user("auditor"), VIEW_AUDIT_EVENT, role="auditors")
 
 
 def test_anonymous_viewers_cannot_read_the_log(gql):
@@ -161,7 +162,7 @@ def test_anonymous_viewers_cannot_read_the_log(gql):
 
 def test_staff_without_the_codename_cannot_read_the_log(client_for, make_user):
     error = only_error(client_for(make_user("staff", is_staff=True)).execute(AUDIT_EVENTS))
-    assert error["extensions"] == {"code": "FORBIDDEN", "required": ["accounts.view_auditevent"]}
+    assert error["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_AUDIT_EVENT]}
 
 
 def test_holders_of_the_codename_read_the_log_newest_first(client_for, auditor, alice, bob):
@@ -271,7 +272,7 @@ def test_failed_logins_are_linked_to_the_account_with_that_username(client_for, 
     assert AuditEvent.objects.get(username="nobody").user is None
 
 
-@override_settings(GRAPHQL_FIELD_CODENAMES={"User.email": ["accounts.view_user"]})
+@override_settings(GRAPHQL_FIELD_CODENAMES={"User.email": [VIEW_USER]})
 def test_a_refusal_is_recorded_for_the_viewer_even_when_a_later_field_ends_the_session(client_for, alice):
     document = 'mutation { createTask(input: {title: "x"}) { owner { email } } revokeAllTokens }'
     result = client_for(alice).execute(document, **CLIENT)

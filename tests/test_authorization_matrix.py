@@ -8,6 +8,7 @@ from graphql import GraphQLObjectType
 
 from schema.matrix import MATRIX_FILE
 from schema.schema import schema
+from tasks.codenames import VIEW_TASK
 
 
 def matrix():
@@ -46,7 +47,7 @@ def test_rules_describe_themselves():
 
 
 @override_settings(
-    GRAPHQL_FIELD_CODENAMES={"Task": ["tasks.view_task"], "Mutation.createTask": ["tasks.add_task"]}
+    GRAPHQL_FIELD_CODENAMES={"Task": [VIEW_TASK], "Mutation.createTask": ["tasks.add_task"]}
 )
 def test_configured_codenames_are_shown_where_they_apply():
     printed = matrix()

@@ -13,8 +13,9 @@ from accounts import budget
 from accounts.models import AuditEvent
 from schema.budget.charge import points
 from schema.node_count import Count
+from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import GraphQLClient, error_codes, only_error
+from tests.graphql_util import GraphQLClient, error_codes, only_error
 
 RATE_LIMIT = "{ rateLimit { limit cost remaining used resetAt nodeCount } }"
 START = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
@@ -134,7 +135,7 @@ def test_a_refused_operation_spends_nothing(client_for, alice, request_for):
     assert client.execute(RATE_LIMIT)["data"]["rateLimit"]["used"] == 1
 
 
-@override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": ["tasks.view_task"]})
+@override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": [VIEW_TASK]})
 def test_an_operation_refused_by_the_operators_codenames_spends_nothing(client_for, alice):
     client = client_for(alice)
     assert error_codes(client.execute("{ tasks { edges { node { description } } } }")) == ["FORBIDDEN"]

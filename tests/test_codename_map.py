@@ -5,13 +5,13 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
+from accounts.codenames import VIEW_USER
 from accounts.models import LoginSession, RefreshToken
 from schema.relay import to_global_id
+from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, only_error
 from tests.test_settings import PRODUCTION_ENV, run_manage
-
-VIEW_TASK = "tasks.view_task"
 
 
 @pytest.mark.parametrize(
@@ -123,13 +123,13 @@ class TestTypeLevelKeys:
         result = owner.execute("query($id: ID!) { node(id: $id) { id } me { username } }", {"id": to_global_id("User", alice.pk)})
         assert "errors" not in result, result
 
-    @override_settings(GRAPHQL_FIELD_CODENAMES={"User": ["accounts.view_user"]})
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"User": [VIEW_USER]})
     def test_a_type_reached_through_a_field_without_its_own_rule(self, owner, reader, task):
         """Task.owner has no rule of its own: the operation is refused before anything runs."""
         document = "query($id: ID!) { task(id: $id) { title owner { username } } }"
         error = only_error(owner.execute(document, {"id": to_global_id("Task", task.pk)}))
-        assert error["extensions"] == {"code": "FORBIDDEN", "required": ["accounts.view_user"]}
-        assert only_error(owner.execute("{ me { username } }"))["extensions"]["required"] == ["accounts.view_user"]
+        assert error["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_USER]}
+        assert only_error(owner.execute("{ me { username } }"))["extensions"]["required"] == [VIEW_USER]
         assert "errors" not in owner.execute("query($id: ID!) { task(id: $id) { title } }", {"id": to_global_id("Task", task.pk)})
 
 
@@ -179,8 +179,8 @@ class TestTokenPayloadViewer:
         assert "errors" not in result, result
         assert result["data"]["tokenAuth"]["user"]["tasks"]["edges"][0]["node"]["description"] == "alice's secret"
 
-    @override_settings(GRAPHQL_FIELD_CODENAMES={"User": ["accounts.view_user"]})
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"User": [VIEW_USER]})
     def test_a_type_level_key_on_the_payload_is_checked_for_its_user(self, alice, make_user, grant_role, client_for):
-        privileged = client_for(grant_role(make_user("directory"), "accounts.view_user"))
+        privileged = client_for(grant_role(make_user("directory"), VIEW_USER))
         result = privileged.execute(LOGIN, {"username": "alice", "password": PASSWORD})
-        assert only_error(result)["extensions"] == {"code": "FORBIDDEN", "required": ["accounts.view_user"]}
+        assert only_error(result)["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_USER]}

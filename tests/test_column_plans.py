@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from schema import relay
 from tasks.models import Task
-from tests.conftest import data_queries
+from tests.graphql_util import data_queries
 
 DOCUMENTS = [
     # Columns only: read as rows.

@@ -17,9 +17,11 @@ from django.conf import settings
 from django.test import override_settings
 from graphql import OperationDefinitionNode, parse, print_ast, validate
 
+from accounts.codenames import CHANGE_USER
 from accounts.models import User
 from schema.schema import schema
-from tests.conftest import PASSWORD, GraphQLClient
+from tasks.codenames import CHANGE_TASK
+from tests.graphql_util import PASSWORD, GraphQLClient
 from tests.mail_util import delivered, run_mail_queue, token_in
 from tests.sockets import Socket
 
@@ -137,12 +139,32 @@ def grant(user, role_name, *codenames):
         user.groups.add(role)
 
 
+def sign_in_with_the_test_openid_provider(docs, oidc_provider):
+    """docs/oidc.md, against the real provider the OIDC tests use (tests/oidc_provider): a
+    frontend lists the providers, starts, sends the browser to the URL, and finishes with the
+    code and state the provider redirects back with."""
+    from tests.oidc_provider.server import REDIRECT_URI
+
+    provider = oidc_provider.provider("honest", name="acme")
+    with override_settings(OIDC_PROVIDERS=(provider,), OIDC_REDIRECT_URIS=(REDIRECT_URI,)):
+        frontend = GraphQLClient()
+        assert docs.data(frontend, "OidcProviders") == {"oidcProviders": [{"name": "acme"}]}
+        started = docs.data(frontend, "StartOidcLogin", provider="acme", redirectUri=REDIRECT_URI)
+        back = oidc_provider.sign_in(started["oidcAuthorizationUrl"]["url"], "ada")
+        assert back.state == started["oidcAuthorizationUrl"]["state"]
+        signed_in = docs.data(frontend, "FinishOidcLogin", provider="acme", code=back.code, state=back.state)
+        user = signed_in["oidcLogin"]["user"]
+        assert (user["username"], user["emailVerified"], user["identities"]) == ("ada", True, ["acme"])
+        ada = GraphQLClient().authenticate(signed_in["oidcLogin"]["access"])
+        assert docs.data(ada, "MyIdentities") == {"me": {"username": "ada", "identities": ["acme"]}}
+
+
 # The scenario logs in more often than the default limit allows one client address in a minute,
 # and checks alice's password more than five times (logins, TOTP, a key) from her one budget.
 # It commits (transactional_db): a subscription hears changes once they commit, and Channels'
 # database_sync_to_async closes a connection held open in a test's transaction.
 @override_settings(LOGIN_RATE_LIMIT="100/m")
-def test_every_documented_operation_runs_as_documented(transactional_db):
+def test_every_documented_operation_runs_as_documented(transactional_db, oidc_provider):
     docs = Docs()
     anonymous = GraphQLClient()
 
@@ -173,8 +195,8 @@ def test_every_documented_operation_runs_as_documented(transactional_db):
     assert docs.data(alice, "DeleteTask", id=milk["id"])["deleteTask"]["deletedId"] == milk["id"]
 
     admin = User.objects.create_user("root", "root@example.org", PASSWORD, is_staff=True)
-    grant(admin, "user managers", "accounts.change_user", "tasks.change_task")
-    grant(None, "editors", "tasks.change_task")
+    grant(admin, "user managers", CHANGE_USER, CHANGE_TASK)
+    grant(None, "editors", CHANGE_TASK)
     admin_login = docs.data(anonymous, "Login", username="root", password=PASSWORD)["tokenAuth"]
     admin_client = GraphQLClient().authenticate(admin_login["access"])
     users = docs.data(admin_client, "Users", search="example.org")["users"]["edges"]
@@ -269,5 +291,7 @@ def test_every_documented_operation_runs_as_documented(transactional_db):
     assert docs.data(erin, "Me")["me"]["username"] == "erin"
     assert docs.data(browser, "BrowserLogout")["revokeToken"]["revoked"] is True
     assert browser.http.cookies["__Host-refresh"].value == ""
+
+    sign_in_with_the_test_openid_provider(docs, oidc_provider)
 
     assert docs.ran == set(docs.operations), "documented operations that no step runs (or steps without docs)"

@@ -9,7 +9,7 @@ from graphql import get_introspection_query
 from graphql.validation import OverlappingFieldsCanBeMergedRule
 
 from accounts.models import AuditEvent
-from tests.conftest import error_codes, only_error
+from tests.graphql_util import error_codes, only_error
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 

@@ -7,9 +7,10 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from accounts.codenames import VIEW_USER
 from accounts.models import AuditEvent, User
 from schema.relay import to_global_id
-from tests.conftest import PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, error_codes, only_error
 from tests.mail_util import delivered, queued_jobs, run_mail_queue, token_in
 
 REGISTER = "mutation Register($input: RegisterInput!) { register(input: $input) { id } }"
@@ -220,7 +221,7 @@ class TestWhoReadsEmailVerified:
             assert result == {"data": {"node": {"email": "alice@example.com", "emailVerified": False}}}
 
     def test_not_a_holder_of_view_user(self, alice, bob, client_for, grant_role):
-        viewer = client_for(grant_role(bob, "accounts.view_user"))
+        viewer = client_for(grant_role(bob, VIEW_USER))
         result = viewer.execute(self.QUERY, {"id": to_global_id("User", alice.pk)})
         assert result["data"]["node"] == {"email": "alice@example.com", "emailVerified": None}
         assert only_error(result)["extensions"]["code"] == "FORBIDDEN"

@@ -20,7 +20,7 @@ from graphql import (
 
 from schema.relay import to_global_id
 from schema.schema import schema
-from tests.conftest import GraphQLClient
+from tests.graphql_util import GraphQLClient
 from tests.tokens_util import claims_of, with_payload
 
 PUBLIC_FIELDS = {
@@ -31,6 +31,9 @@ PUBLIC_FIELDS = {
     "Mutation.requestPasswordReset",
     "Mutation.resetPassword",
     "Mutation.verifyEmail",
+    "Query.oidcProviders",
+    "Mutation.oidcAuthorizationUrl",
+    "Mutation.oidcLogin",
     # The budget of whoever asks: a refused credential's client address (tests/test_budget.py).
     "Query.rateLimit",
 }

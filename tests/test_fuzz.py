@@ -19,12 +19,12 @@ from accounts.sessions import start_session
 from schema.relay import to_global_id
 from schema.schema import schema
 from tasks.models import Task
-from tests.conftest import GraphQLClient
+from tests.graphql_util import GraphQLClient
 
 FUZZ_EXAMPLES = 250
 CONTRACT_CODES = {
     "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "INVALID_CREDENTIALS", "OTP_REQUIRED",
-    "OTP_INVALID", "RATE_LIMITED", "GRAPHQL_VALIDATION_FAILED",
+    "OTP_INVALID", "RATE_LIMITED", "GRAPHQL_VALIDATION_FAILED", "OIDC_FAILED",
 }  # fmt: skip
 
 DATETIMES = st.datetimes(timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat())

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.graphql_util import PASSWORD
 
 LOGIN = 'mutation { tokenAuth(username: "alice", password: "%s") { access } }' % PASSWORD
 

@@ -34,8 +34,8 @@ def test_the_pinned_versions_are_the_ones_installed(settings):
         name, _, pinned = line.partition("==")
         pins[name.split("[")[0].strip().lower()] = pinned.strip()
     for package in (
-        "strawberry-graphql", "graphql-core", "cross-web", "django-ratelimit", "django", "prometheus-client",
-        "opentelemetry-sdk", "opentelemetry-instrumentation-django",
+        "strawberry-graphql", "graphql-core", "django-ratelimit", "django", "prometheus-client",
+        "opentelemetry-sdk", "opentelemetry-instrumentation-django", "authlib", "joserfc",
     ):  # fmt: skip
         assert version(package) == pins[package], f"{package} is not the pinned version"
 
@@ -107,3 +107,23 @@ def test_the_read_only_count_agrees_with_django_ratelimits_own(rate):
         # The next attempt would be refused: the read sees it, for as long as get_usage says.
         assert ratelimit._seconds_limited("internals", "someone", rate) == usage["time_left"] > 0
         assert ratelimit._seconds_limited("internals", "someone else", rate) == 0
+
+
+def test_authlibs_openid_client_that_accounts_oidc_builds_on():
+    """accounts/oidc.py makes an Authlib client from its base classes (no web framework), sets
+    the token endpoint's client authentication in `client_kwargs` once the discovery document is
+    read, and adds checks to the ID token's claims through `claims_options` ("validate" hooks,
+    which tests/test_oidc_login.py sees refuse an early `iat` and a long `sub`). Its JOSE is
+    joserfc's: Authlib's own authlib.jose is deprecated and must not be loaded."""
+    import sys
+
+    from authlib.integrations.base_client import OAuth2Mixin, OpenIDMixin
+
+    from accounts import oidc
+
+    assert parameters(OAuth2Mixin.create_authorization_url) == ["self", "redirect_uri", "kwargs"]
+    assert parameters(OAuth2Mixin.fetch_access_token) == ["self", "redirect_uri", "kwargs"]
+    assert parameters(OpenIDMixin.parse_id_token) == ["self", "token", "nonce", "claims_options", "claims_cls", "leeway"]
+    client = oidc._ProviderClient(framework=None, client_id="a", client_secret="b", client_kwargs={})
+    assert client.client_kwargs == {}
+    assert "authlib.jose" not in sys.modules

@@ -3,7 +3,7 @@ from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 
 from accounts.models import AuditEvent, LoginSession
-from tests.conftest import LOGIN, PASSWORD, only_error
+from tests.graphql_util import LOGIN, PASSWORD, only_error
 
 
 def login(gql, username, password):

@@ -17,7 +17,7 @@ from accounts.checks import check_at_startup
 from accounts import mail_queue as queue
 from accounts import mail_worker as worker
 from accounts.checks import NO_TRANSPORT
-from tests.conftest import PASSWORD, GraphQLClient
+from tests.graphql_util import PASSWORD, GraphQLClient
 from tests.mail_util import delivered, queued_jobs, run_mail_queue
 from tests.smtp_server import SmtpServer, text_of
 

@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from accounts.models import TotpDevice
 from project import metrics
 from schema.schema import schema
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes
 from tests.live_server import GunicornServer
 
 METRICS_ON = override_settings(METRICS_ENABLED=True)

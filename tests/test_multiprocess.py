@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import delete_cache_keys, shares_the_cache
+from tests.cache_util import delete_cache_keys, shares_the_cache
 from tests.live_server import GunicornServer
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,10 @@ the same keyset cursors, the same refusals, and the same rules on whose tasks a 
 import pytest
 from django.test import override_settings
 
+from accounts.codenames import VIEW_USER
+from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import error_codes
+from tests.graphql_util import error_codes
 
 PAGE = """
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter, $order: TaskOrder) {
@@ -97,7 +99,7 @@ def test_after_and_before_together_check_the_far_cursor_per_user(owners, staff, 
 
 
 def test_a_reader_of_users_sees_only_their_own_tasks(owners, make_user, grant_role, client_for):
-    reader = grant_role(make_user("reader"), "accounts.view_user")
+    reader = grant_role(make_user("reader"), VIEW_USER)
     Task.objects.create(owner=reader, title="reader's")
     answer = client_for(reader).execute(EVERY_USER, {"first": 10})
     pages = pages_by_user(answer)
@@ -108,21 +110,21 @@ def test_a_reader_of_users_sees_only_their_own_tasks(owners, make_user, grant_ro
 
 
 def test_a_reader_of_every_task_sees_every_users_tasks(owners, make_user, grant_role, client_for):
-    auditor = grant_role(make_user("auditor"), "accounts.view_user", "tasks.view_task")
+    auditor = grant_role(make_user("auditor"), VIEW_USER, VIEW_TASK)
     pages = pages_by_user(client_for(auditor).execute(EVERY_USER, {"first": 10}))
     assert {name: page["totalCount"] for name, page in pages.items()} == {"ann": 5, "auditor": 0, "ben": 5, "cy": 5}
 
 
-@override_settings(GRAPHQL_FIELD_CODENAMES={"Task": ["tasks.view_task"]})
+@override_settings(GRAPHQL_FIELD_CODENAMES={"Task": [VIEW_TASK]})
 def test_the_operators_codenames_apply_to_every_users_page(owners, staff):
     answer = staff.execute(EVERY_USER, {"first": 10})
     assert all(page is None for page in pages_by_user(answer).values())
-    assert {error["extensions"]["required"][0] for error in answer["errors"]} == {"tasks.view_task"}
+    assert {error["extensions"]["required"][0] for error in answer["errors"]} == {VIEW_TASK}
 
 
 def test_an_order_by_a_field_the_viewer_may_not_read_is_refused_for_every_user(owners, staff):
     document = "{ users { edges { node { username tasks(orderBy: {field: TITLE, direction: ASC}) { totalCount } } } } }"
-    with override_settings(GRAPHQL_FIELD_CODENAMES={"Task.title": ["tasks.view_task"]}):
+    with override_settings(GRAPHQL_FIELD_CODENAMES={"Task.title": [VIEW_TASK]}):
         answer = staff.execute(document)
     assert all(page is None for page in pages_by_user(answer).values())
     assert error_codes(answer) == ["FORBIDDEN"] * 4

@@ -5,7 +5,7 @@ import logging
 from django.test import override_settings
 
 from accounts.models import AuditEvent
-from tests.conftest import LOGIN, GraphQLClient
+from tests.graphql_util import LOGIN, GraphQLClient
 from tests.mail_util import delivered, run_mail_queue, token_in
 
 PASSWORD = "first secret passphrase 1"

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import error_codes, only_error
+from tests.graphql_util import error_codes, only_error
 
 TASK = "id title description"
 # The outside reviewer's document (issue 9): 171 bytes that answered 201 MB.

@@ -11,7 +11,7 @@ from accounts.models import ApiKey, LoginSession, User
 from accounts.open_credentials import current
 from accounts.request_meta import RequestMeta
 from accounts.sessions import start_session
-from tests.conftest import PASSWORD
+from tests.graphql_util import PASSWORD
 
 
 def viewer_of_token(user):

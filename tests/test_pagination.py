@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import only_error
+from tests.graphql_util import only_error
 from schema.relay import to_global_id
 from tasks.models import Task
 

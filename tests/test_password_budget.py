@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from accounts.models import ApiKey, TotpDevice
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 
 WRONG = "not the password"
 NEW_PASSWORD = "a brand new passphrase"

@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts import mails
 from accounts.models import AuditEvent, LinkToken, User
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 from tests.mail_util import delivered, queued_jobs, run_mail_queue, token_in
 
 REQUEST = "mutation Forgot($email: String!) { requestPasswordReset(email: $email) }"

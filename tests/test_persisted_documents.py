@@ -24,7 +24,7 @@ from schema.manifests import load, trusted_documents
 from schema.persisted import register
 from schema.schema import schema
 from tasks.models import Task
-from tests.conftest import PASSWORD, only_error
+from tests.graphql_util import PASSWORD, only_error
 from tests.live_server import GunicornServer
 
 MANIFESTS = Path(__file__).parent / "manifests"

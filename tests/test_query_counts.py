@@ -1,6 +1,6 @@
 """SQL per request does not grow with the page size, and the viewer's codenames load once.
 
-Queries are those of the data (tests.conftest.data_queries): every operation also spends from
+Queries are those of the data (tests.graphql_util.data_queries): every operation also spends from
 its viewer's budget in the rate-limit counters' cache, a table of the database without Redis.
 """
 
@@ -11,10 +11,12 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
+from accounts.codenames import VIEW_USER
+from accounts.models import OidcIdentity, User
 from schema.relay import to_global_id
+from tasks.codenames import VIEW_TASK
 from tasks.models import Task
-from tests.conftest import data_queries
+from tests.graphql_util import data_queries
 
 TASKS = """
 query($first: Int!) {
@@ -63,7 +65,7 @@ def test_a_page_of_100_tasks_costs_what_a_page_of_1_costs(owners, make_user, gra
     users = {
         "owner": owners[0],
         "staff": make_user("staff", is_staff=True),
-        "task_viewer": grant_role(make_user("auditor"), "tasks.view_task"),
+        "task_viewer": grant_role(make_user("auditor"), VIEW_TASK),
         "superuser": make_user("root", is_superuser=True),
     }
     Task.objects.bulk_create([Task(owner=owners[0], title=f"Own {index}") for index in range(100)])
@@ -83,7 +85,7 @@ def test_a_page_of_100_tasks_costs_what_a_page_of_1_costs(owners, make_user, gra
 def test_a_page_of_100_users_costs_what_a_page_of_1_costs(owners, make_user, grant_role, client_for):
     for index in range(100):
         make_user(f"extra{index:03d}")
-    client = client_for(grant_role(make_user("directory"), "accounts.view_user"))
+    client = client_for(grant_role(make_user("directory"), VIEW_USER))
     one, hundred = queries_for(client, USERS, 1), queries_for(client, USERS, 100)
     assert len(one) == len(hundred) <= 3, hundred
     assert User.objects.count() > 100
@@ -203,3 +205,15 @@ def test_the_benchmarked_list_costs_two_queries(owners, client_for):
         page = client.execute(document)["data"]["tasks"]
     assert len(page["edges"]) == 100 and page["totalCount"] == 115
     assert len(data_queries(captured)) == 2, data_queries(captured)  # the session with its user; the page
+
+
+USERS_WITH_IDENTITIES = "query($first: Int!) { users(first: $first) { edges { node { username identities } } } }"
+
+
+def test_the_linked_providers_of_100_users_cost_what_1_costs(make_user, client_for):
+    for index in range(100):
+        user = make_user(f"linked{index:03d}")
+        OidcIdentity.objects.create(user=user, provider="acme", issuer="https://id.acme.example", subject=str(index))
+    client = client_for(make_user("staff", is_staff=True))
+    one, hundred = queries_for(client, USERS_WITH_IDENTITIES, 1), queries_for(client, USERS_WITH_IDENTITIES, 100)
+    assert len(one) == len(hundred) == 3, hundred  # viewer, page, identities of the page

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes
 
 WRONG = "not the password"
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 import project.wsgi
 from accounts.checks import RATE_LIMIT_CACHE
-from tests.conftest import LOGIN, PASSWORD, error_codes
+from tests.graphql_util import LOGIN, PASSWORD, error_codes
 
 WRONG = "not the password"
 # Each filler attempt adds two counters (its username and its address): three times the

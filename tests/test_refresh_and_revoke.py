@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import AuditEvent, LoginSession
-from tests.conftest import PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, error_codes, only_error
 from tests.tokens_util import claims_of, sign
 
 REFRESH = "mutation($r: String!) { refreshToken(refresh: $r) { access refresh user { username } } }"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import cookies
 from accounts.models import AuditEvent, LoginSession, RefreshToken
-from tests.conftest import PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, only_error
 from tests.tokens_util import claims_of
 
 LOGIN = """

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import sessions
 from accounts.models import AuditEvent, LoginSession, RefreshToken
-from tests.conftest import GraphQLClient, only_error
+from tests.graphql_util import GraphQLClient, only_error
 from tests.keys_util import configured
 from tests.tokens_util import claims_of
 

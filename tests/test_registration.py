@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import AuditEvent, LoginSession, User
-from tests.conftest import PASSWORD, only_error
+from tests.graphql_util import PASSWORD, only_error
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {

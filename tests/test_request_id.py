@@ -10,12 +10,13 @@ import urllib.request
 import pytest
 from django.test import Client, override_settings
 
-from accounts import audit, passwords
+from accounts import audit, login
+from accounts.codenames import VIEW_AUDIT_EVENT
 from accounts.models import AuditEvent
 from accounts.request_meta import RequestMeta
 from project import request_id
 from project.json_logs import JsonFormatter, LogFields
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, only_error
 from tests.live_server import GunicornServer
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
@@ -74,11 +75,11 @@ def test_a_trusted_proxys_request_id_is_kept_when_it_is_well_formed(alice, sent,
 
 
 def test_audit_events_show_their_request_id(alice, client_for, grant_role, make_user):
-    login = post_login(PASSWORD)
-    auditor = grant_role(make_user("auditor"), "accounts.view_auditevent")
+    logged_in = post_login(PASSWORD)
+    auditor = grant_role(make_user("auditor"), VIEW_AUDIT_EVENT)
     result = client_for(auditor).execute("{ auditEvents(first: 1) { edges { node { type requestId } } } }")
     assert result["data"]["auditEvents"]["edges"] == [
-        {"node": {"type": "LOGIN_SUCCESS", "requestId": login["X-Request-ID"]}}
+        {"node": {"type": "LOGIN_SUCCESS", "requestId": logged_in["X-Request-ID"]}}
     ]
 
 
@@ -91,7 +92,7 @@ def test_an_internal_server_error_gives_the_request_id(alice, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(passwords, "login", explode)
+    monkeypatch.setattr(login, "log_in", explode)
     response = post_login(PASSWORD)
     error = only_error(response.json())
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": response["X-Request-ID"]}

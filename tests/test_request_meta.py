@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import AuditEvent
-from tests.conftest import LOGIN, PASSWORD, error_codes
+from tests.graphql_util import LOGIN, PASSWORD, error_codes
 
 
 def failed_login(gql, **client):

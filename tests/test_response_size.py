@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from tasks.models import Task
-from tests.conftest import only_error
+from tests.graphql_util import only_error
 from tests.test_node_limit import REVIEWERS_DOCUMENT
 
 DESCRIPTION = "d" * Task.DESCRIPTION_MAX_LENGTH

@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from accounts import crypto, totp
 from accounts.models import TotpDevice
-from tests.conftest import PASSWORD, GraphQLClient
+from tests.graphql_util import PASSWORD, GraphQLClient
 
 KEY_A, KEY_B = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 SETUP = "mutation { setupTotp { secret } }"

@@ -2,9 +2,9 @@ import logging
 
 import pytest
 
-from accounts import passwords
+from accounts import login
 from accounts.models import AuditEvent
-from tests.conftest import PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, only_error
 
 NEW_PASSWORD = "another secret passphrase"
 
@@ -41,7 +41,7 @@ def test_unexpected_errors_are_masked_and_logged_without_the_arguments(alice, mo
     def explode(username, password, meta):
         raise RuntimeError(f"database exploded near {password}")
 
-    monkeypatch.setattr(passwords, "login", explode)
+    monkeypatch.setattr(login, "log_in", explode)
     result = GraphQLClient().execute(
         'mutation { tokenAuth(username: "alice", password: "hunter2-secret") { access } }'
     )

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.conftest import GraphQLClient
+from tests.graphql_util import GraphQLClient
 from tests.test_refresh_and_revoke import me, reason
 from tests.tokens_util import claims_of
 

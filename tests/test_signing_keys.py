@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from accounts import keys
-from tests.conftest import GraphQLClient, only_error
+from tests.graphql_util import GraphQLClient, only_error
 from tests.keys_util import KIND_FOR, configured, private_key, private_pem, public_pem
 from tests.tokens_util import claims_of, sign, unsigned
 

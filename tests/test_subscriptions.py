@@ -28,7 +28,7 @@ from schema.schema import schema
 from schema.sockets.hub import BACKLOG, Listener
 from tasks import services
 from tasks.models import Task
-from tests.conftest import PASSWORD, GraphQLClient
+from tests.graphql_util import PASSWORD, GraphQLClient
 from tests.sockets import TASK_EVENTS, Closed, Socket, orm, run
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import override_settings
 
-from tests.conftest import GraphQLClient, error_codes, only_error
+from tasks.codenames import CHANGE_TASK, DELETE_TASK, VIEW_TASK
+from tests.graphql_util import GraphQLClient, error_codes, only_error
 from schema.relay import to_global_id
 from tasks.models import Task
 
@@ -21,9 +22,9 @@ DELETE = "mutation($id: ID!) { deleteTask(id: $id) { deletedId } }"
 @pytest.fixture
 def actors(alice, bob, make_user, grant_role, client_for):
     """A client per kind of viewer; alice owns the task under test."""
-    viewer = grant_role(make_user("viewer"), "tasks.view_task", role="auditor")
-    editor = grant_role(make_user("editor"), "tasks.change_task", role="editor")
-    deleter = grant_role(make_user("deleter"), "tasks.delete_task", role="deleter")
+    viewer = grant_role(make_user("viewer"), VIEW_TASK, role="auditor")
+    editor = grant_role(make_user("editor"), CHANGE_TASK, role="editor")
+    deleter = grant_role(make_user("deleter"), DELETE_TASK, role="deleter")
     direct_viewer = make_user("direct")
     direct_viewer.user_permissions.add(Permission.objects.get(content_type__app_label="tasks", codename="view_task"))
     return {
@@ -184,8 +185,8 @@ def test_create_task_accepts_the_longest_title_and_description(actors):
         ("anonymous", "UNAUTHENTICATED", None),
         ("owner", None, None),
         ("other", "NOT_FOUND", None),
-        ("staff", "FORBIDDEN", ["tasks.change_task"]),
-        ("viewer", "FORBIDDEN", ["tasks.change_task"]),
+        ("staff", "FORBIDDEN", [CHANGE_TASK]),
+        ("viewer", "FORBIDDEN", [CHANGE_TASK]),
         ("editor", None, None),
         ("deleter", "NOT_FOUND", None),
         ("superuser", None, None),
@@ -251,9 +252,9 @@ def test_update_task_validates_and_changes_nothing_on_failure(actors, task, task
         ("anonymous", "UNAUTHENTICATED", None),
         ("owner", None, None),
         ("other", "NOT_FOUND", None),
-        ("staff", "FORBIDDEN", ["tasks.delete_task"]),
-        ("viewer", "FORBIDDEN", ["tasks.delete_task"]),
-        ("editor", "FORBIDDEN", ["tasks.delete_task"]),  # may see it, through changing
+        ("staff", "FORBIDDEN", [DELETE_TASK]),
+        ("viewer", "FORBIDDEN", [DELETE_TASK]),
+        ("editor", "FORBIDDEN", [DELETE_TASK]),  # may see it, through changing
         ("deleter", None, None),
         ("superuser", None, None),
     ],
@@ -341,15 +342,15 @@ class TestConfiguredCodenames:
     def test_superusers_hold_every_codename(self, actors):
         assert "errors" not in actors["superuser"].execute(CREATE, {"input": {"title": "New"}})
 
-    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": ["tasks.view_task"]})
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": [VIEW_TASK]})
     def test_a_field_without_its_own_rule_can_require_a_codename(self, actors, task):
         error = only_error(actors["owner"].execute(TASK, {"id": task_id(task)}))
-        assert error["extensions"] == {"code": "FORBIDDEN", "required": ["tasks.view_task"]}
+        assert error["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_TASK]}
         without_description = actors["owner"].execute("query($id: ID!) { task(id: $id) { title } }", {"id": task_id(task)})
         assert without_description == {"data": {"task": {"title": "Buy milk"}}}
         assert "errors" not in actors["viewer"].execute(TASK, {"id": task_id(task)})
 
-    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": ["tasks.view_task"]})
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": [VIEW_TASK]})
     def test_it_is_checked_through_fragments_and_before_any_mutation_runs(self, actors):
         document = """
         mutation($input: CreateTaskInput!) { createTask(input: $input) { ...parts } }
@@ -359,7 +360,7 @@ class TestConfiguredCodenames:
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert not Task.objects.exists()
 
-    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.id": ["tasks.view_task"]})
+    @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.id": [VIEW_TASK]})
     @pytest.mark.parametrize(
         "document",
         [
@@ -370,7 +371,7 @@ class TestConfiguredCodenames:
     )
     def test_it_is_checked_when_the_field_is_read_through_an_interface(self, actors, task, document):
         error = only_error(actors["owner"].execute(document, {"id": task_id(task)}))
-        assert error["extensions"] == {"code": "FORBIDDEN", "required": ["tasks.view_task"]}
+        assert error["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_TASK]}
         assert "errors" not in actors["viewer"].execute(document, {"id": task_id(task)})
 
     def test_without_configuration_the_defaults_apply(self, actors):

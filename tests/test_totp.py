@@ -9,7 +9,7 @@ import time_machine
 from django.test import Client, override_settings
 
 from accounts.models import AuditEvent, RecoveryCode, TotpDevice
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 
 # Ten seconds into a 30-second step, so that shifting by whole steps never lands on an edge.
 START = datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC)

@@ -20,7 +20,7 @@ from project.env import otel_traces_requested
 from schema import views
 from schema.schema import build_schema
 from schema.tracing import OperationTracing
-from tests.conftest import LOGIN, PASSWORD
+from tests.graphql_util import LOGIN, PASSWORD
 
 REFRESH = "mutation Refresh($refresh: String!) { refreshToken(refresh: $refresh) { access refresh } }"
 TASKS = "query Tasks { tasks(first: 5) { totalCount edges { node { id title owner { username } } } } }"
@@ -147,12 +147,12 @@ def test_no_span_holds_a_password_a_token_a_variable_or_the_document(alice, span
 
 
 def test_an_unexpected_error_marks_the_operation_span(alice, spans, monkeypatch):
-    from accounts import passwords
+    from accounts import login
 
     def explode(*args, **kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(passwords, "login", explode)
+    monkeypatch.setattr(login, "log_in", explode)
     post({"query": LOGIN, "variables": {"username": "alice", "password": PASSWORD}})
     operation = named(spans(), "GraphQL mutation tokenAuth")
     assert operation.attributes["graphql.outcome"] == "INTERNAL_SERVER_ERROR"

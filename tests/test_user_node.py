@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import GraphQLClient, only_error
+from tests.graphql_util import GraphQLClient, only_error
 
 NODE = "query($id: ID!) { node(id: $id) { id ... on User { username email } } }"
 

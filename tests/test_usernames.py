@@ -13,8 +13,9 @@ import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts import usernames
 from accounts.models import User
-from tests.conftest import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
+from tests.graphql_util import LOGIN, PASSWORD, GraphQLClient, error_codes, only_error
 from tests.test_registration import field_errors, register
 
 LOOK_ALIKES = [
@@ -128,3 +129,33 @@ def test_concurrent_registrations_of_case_variants_create_one_account():
     assert refused == [
         {"code": "BAD_USER_INPUT", "fieldErrors": {"username": ["A user with that username already exists."]}}
     ] * 3
+
+
+@pytest.mark.parametrize(
+    ("text", "username"),
+    [
+        ("Alice.Smith+work", "Alice.Smith+work"),
+        ("o'brien!#$%&*=?^`{|}~", "obrien"),  # an email's local part may hold what a username may not
+        ("ｆｕｌｌｗｉｄｔｈ", "fullwidth"),
+        ("ᄀ!ᅡ", "가"),  # two jamo brought together compose, as NFKC stores them
+        ("x" * 200, "x" * 150),
+        ("!!!", ""),
+    ],
+)
+def test_a_username_derived_from_other_text_holds_only_what_a_username_may(text, username):
+    derived = usernames.derived(text)
+    assert derived == username
+    if derived:
+        User._meta.get_field("username").run_validators(derived)
+        assert usernames.normalized(derived) == derived
+
+
+def test_a_derived_username_is_made_unique_in_any_spelling(make_user):
+    from accounts.oidc import _available_username
+
+    for number in ["", *range(2, 10)]:
+        assert _available_username("Ada") == f"Ada{number}"
+        make_user(f"ADA{number}", email=f"ada{number}@example.com")
+    crowded = _available_username("Ada")
+    assert crowded.startswith("Ada-") and len(crowded) == len("Ada-") + 8
+    assert len(_available_username("a" * 150)) == 150

@@ -3,9 +3,11 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from accounts.codenames import CHANGE_USER, VIEW_USER
 from schema.relay import to_global_id
+from tasks.codenames import DELETE_TASK, VIEW_TASK
 from tasks.models import Task
-from tests.conftest import GraphQLClient, error_codes, only_error
+from tests.graphql_util import GraphQLClient, error_codes, only_error
 
 USERS = "{ users { totalCount edges { node { username } } } }"
 USER_NODE = "query($id: ID!) { node(id: $id) { ... on User { username email } } }"
@@ -20,8 +22,8 @@ def actors(alice, bob, make_user, grant_role, client_for):
         "self": client_for(alice),
         "other": client_for(bob),
         "staff": client_for(make_user("staff", is_staff=True)),
-        "user_viewer": client_for(grant_role(make_user("directory"), "accounts.view_user", role="directory")),
-        "task_viewer": client_for(grant_role(make_user("auditor"), "tasks.view_task", role="auditor")),
+        "user_viewer": client_for(grant_role(make_user("directory"), VIEW_USER, role="directory")),
+        "task_viewer": client_for(grant_role(make_user("auditor"), VIEW_TASK, role="auditor")),
         # As createsuperuser makes them: superusers hold every codename, and are staff.
         "superuser": client_for(make_user("root", is_superuser=True, is_staff=True)),
     }
@@ -31,8 +33,8 @@ def actors(alice, bob, make_user, grant_role, client_for):
     "actor, outcome",
     [
         ("anonymous", {"code": "UNAUTHENTICATED", "reason": "missing_credentials"}),
-        ("self", {"code": "FORBIDDEN", "required": ["accounts.view_user"]}),
-        ("task_viewer", {"code": "FORBIDDEN", "required": ["accounts.view_user"]}),
+        ("self", {"code": "FORBIDDEN", "required": [VIEW_USER]}),
+        ("task_viewer", {"code": "FORBIDDEN", "required": [VIEW_USER]}),
         ("staff", None),
         ("user_viewer", None),
         ("superuser", None),
@@ -103,7 +105,7 @@ class TestFieldRulesThroughTaskOwners:
         result = actors["task_viewer"].execute(OWNERS)
         forbidden = {tuple(error["path"]): error["extensions"] for error in result["errors"]}
         assert forbidden == {
-            ("tasks", "edges", 0, "node", "owner", "email"): {"code": "FORBIDDEN", "required": ["accounts.view_user"]},
+            ("tasks", "edges", 0, "node", "owner", "email"): {"code": "FORBIDDEN", "required": [VIEW_USER]},
             ("tasks", "edges", 0, "node", "owner", "lastLogin"): {"code": "FORBIDDEN"},
             ("tasks", "edges", 0, "node", "owner", "roles"): {"code": "FORBIDDEN"},
         }
@@ -129,7 +131,7 @@ query($id: ID!) { node(id: $id) { ... on User { username tasks { totalCount edge
         ("self", None),
         ("staff", None),
         ("superuser", None),
-        ("user_viewer", {"code": "FORBIDDEN", "required": ["tasks.view_task"]}),
+        ("user_viewer", {"code": "FORBIDDEN", "required": [VIEW_TASK]}),
     ],
 )
 def test_user_tasks(actors, alice, bob, actor, outcome):
@@ -147,7 +149,7 @@ def test_user_tasks(actors, alice, bob, actor, outcome):
 
 def test_user_tasks_for_a_holder_of_both_codenames(alice, make_user, grant_role, client_for):
     Task.objects.create(owner=alice, title="Mine")
-    both = grant_role(make_user("both"), "accounts.view_user", "tasks.view_task", role="both")
+    both = grant_role(make_user("both"), VIEW_USER, VIEW_TASK, role="both")
     result = client_for(both).execute(USER_TASKS, {"id": to_global_id("User", alice.pk)})
     assert result["data"]["node"]["tasks"]["totalCount"] == 1
 
@@ -171,13 +173,13 @@ class TestSetUserRoles:
             return group
 
         return {
-            "readers": role("readers", "tasks.view_task"),
-            "admins": role("admins", "accounts.change_user", "accounts.delete_user", "tasks.view_task"),
+            "readers": role("readers", VIEW_TASK),
+            "admins": role("admins", CHANGE_USER, "accounts.delete_user", VIEW_TASK),
         }
 
     @pytest.fixture
     def manager(self, make_user, grant_role, client_for):
-        return grant_role(make_user("manager"), "accounts.change_user", "tasks.view_task", role="managers")
+        return grant_role(make_user("manager"), CHANGE_USER, VIEW_TASK, role="managers")
 
     def roles_of(self, user):
         return sorted(user.groups.values_list("name", flat=True))
@@ -234,7 +236,7 @@ class TestSetUserRoles:
         result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["deleters"]})
         assert only_error(result)["extensions"] == {
             "code": "FORBIDDEN",
-            "required": ["accounts.delete_user", "tasks.delete_task"],
+            "required": ["accounts.delete_user", DELETE_TASK],
         }
         assert self.roles_of(alice) == ["admins"]
 
@@ -249,9 +251,9 @@ class TestSetUserRoles:
         "who, outcome",
         [
             ("anonymous", {"code": "UNAUTHENTICATED", "reason": "missing_credentials"}),
-            ("alice", {"code": "FORBIDDEN", "required": ["accounts.change_user"]}),
-            ("staff", {"code": "FORBIDDEN", "required": ["accounts.change_user"]}),
-            ("reader", {"code": "FORBIDDEN", "required": ["accounts.change_user"]}),
+            ("alice", {"code": "FORBIDDEN", "required": [CHANGE_USER]}),
+            ("staff", {"code": "FORBIDDEN", "required": [CHANGE_USER]}),
+            ("reader", {"code": "FORBIDDEN", "required": [CHANGE_USER]}),
         ],
     )
     def test_others_may_not(self, roles, alice, make_user, grant_role, client_for, who, outcome):
@@ -259,7 +261,7 @@ class TestSetUserRoles:
             "anonymous": lambda: GraphQLClient(),
             "alice": lambda: client_for(alice),
             "staff": lambda: client_for(make_user("staff", is_staff=True)),
-            "reader": lambda: client_for(grant_role(make_user("reader"), "tasks.view_task")),
+            "reader": lambda: client_for(grant_role(make_user("reader"), VIEW_TASK)),
         }
         reader = make_user("victim")
         result = clients[who]().execute(SET_ROLES, {"userId": to_global_id("User", reader.pk), "roles": ["readers"]})

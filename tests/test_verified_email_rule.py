@@ -10,7 +10,7 @@ from schema.permissions import HasVerifiedEmail, field_rule
 from schema.relay import to_global_id
 from schema.schema import schema
 from tasks.models import Task
-from tests.conftest import PASSWORD, GraphQLClient, only_error
+from tests.graphql_util import PASSWORD, GraphQLClient, only_error
 
 MUTATIONS = {
     "createTask": ('mutation { createTask(input: {title: "new"}) { id } }', {}),

@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 
 from accounts.models import User
-from tests.conftest import PASSWORD, GraphQLClient
+from tests.graphql_util import PASSWORD, GraphQLClient
 from tests.test_refresh_and_revoke import REVOKE, REVOKE_ALL, me, reason, refresh
 
 NEW_PASSWORD = "a completely new passphrase"

@@ -6,8 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from accounts import apikeys
-from accounts.models import ApiKey
+from accounts import apikeys, models
 from schema.permissions import (
     HasVerifiedEmail,
     IsAuthenticated,
@@ -17,15 +16,15 @@ from schema.permissions import (
     protected_field,
     protected_mutation,
 )
-from schema.relay import global_id_field, parse_pk, register_node
+from schema.relay import ModelNode, global_id_field, parse_pk
 
 
 @inherit_visibility
 @strawberry.type(
-    name="ApiKey",
-    description="A credential for a service, sent as the `X-API-Key` header. Its secret is shown only at creation.",
+    description="A credential for a service, sent as the `X-API-Key` header. Its secret is shown only at creation."
 )
-class ApiKeyType(relay.Node):
+class ApiKey(ModelNode):
+    model = models.ApiKey
     pk: relay.NodeID[int]
     _id: relay.GlobalID = global_id_field("ApiKey")
     name: str = strawberry.field(description="The owner's name for the key.")
@@ -46,28 +45,23 @@ class ApiKeyType(relay.Node):
     )
     revoked_at: datetime | None = strawberry.field(description="When the key was revoked; null while it is not.")
 
-    @classmethod
-    def is_type_of(cls, obj, info):
-        return isinstance(obj, (ApiKey, cls))
+    # Only the owner sees a key; to anyone else it does not exist.
+    load = staticmethod(apikeys.key_of)
 
 
 @inherit_visibility
 @strawberry.type(description="A new API key and its secret.")
 class CreateApiKeyPayload:
-    api_key: ApiKeyType = strawberry.field(description="The new key.")
+    api_key: ApiKey = strawberry.field(description="The new key.")
     secret: str = strawberry.field(
         description="Send it as the `X-API-Key` header. Shown this once: only a hash of it is stored."
     )
 
 
-# Only the owner sees a key; to anyone else it does not exist.
-register_node("ApiKey", apikeys.key_of)
-
-
 @strawberry.type
 class ApiKeyQueries:
     @protected_field(IsAuthenticated(), description="The viewer's API keys, newest first, revoked and expired included.")
-    def api_keys(self, info: strawberry.Info) -> list[ApiKeyType]:
+    def api_keys(self, info: strawberry.Info) -> list[ApiKey]:
         return list(apikeys.keys_of(authenticated_user(info)))
 
 
@@ -76,7 +70,7 @@ class ApiKeyMutations:
     @protected_mutation(
         IsTokenLogin(),
         HasVerifiedEmail(),
-        description="Create an API key for the viewer; needs a token login (not another key) and the password.",
+        description="Create an API key for the viewer; needs the password.",
     )
     def create_api_key(
         self,
@@ -108,5 +102,5 @@ class ApiKeyMutations:
         self,
         info: strawberry.Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of one of the viewer's keys.")],
-    ) -> ApiKeyType:
+    ) -> ApiKey:
         return apikeys.revoke_own(authenticated_user(info), parse_pk(id, "ApiKey"), info.context.meta)

@@ -2,10 +2,11 @@ from typing import Annotated
 
 import strawberry
 
-from accounts import passwords, registration, sessions
-from accounts.roles import CHANGE_USER, set_roles
+from accounts import login, passwords, registration, sessions
+from accounts.codenames import CHANGE_USER
+from accounts.roles import set_roles
 from schema.accounts import refresh_cookie
-from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, UserType
+from schema.accounts.types import RegisterPayload, RevokePayload, TokenPayload, User
 from schema.permissions import AllowAny, HasCodenames, IsTokenLogin, authenticated_user, protected_mutation
 from schema.relay import parse_pk, to_global_id
 
@@ -77,7 +78,7 @@ class AccountMutations:
         ] = None,
         cookie: CookieArgument = False,
     ) -> TokenPayload:
-        return token_payload(info, passwords.login(username, password, info.context.meta, otp), bool(cookie))
+        return token_payload(info, login.log_in(username, password, info.context.meta, otp), bool(cookie))
 
     @protected_mutation(
         AllowAny(),
@@ -155,5 +156,5 @@ class AccountMutations:
         info: strawberry.Info,
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
         roles: Annotated[list[str], strawberry.argument(description="Names of the roles the user will have.")],
-    ) -> UserType:
+    ) -> User:
         return set_roles(authenticated_user(info), parse_pk(user_id, "User", "userId"), roles)

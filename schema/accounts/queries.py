@@ -3,36 +3,18 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from accounts.exceptions import NotFound
-from accounts.selectors import VIEW_USER, matching_users, visible_users
-from schema.accounts.types import UserConnection, UserType
+from accounts.codenames import VIEW_USER
+from accounts.selectors import matching_users, visible_users
+from schema.accounts.types import User, UserConnection
 from schema.codenames import check_type_codenames, reading_verdict
 from schema.permissions import HasCodenames, IsAuthenticated, IsStaff, authenticated_user, protected_field
-from schema.relay import (
-    After,
-    Before,
-    First,
-    Last,
-    load_node,
-    node_type_name,
-    register_node,
-)
-
-
-def load_user_node(viewer_user, pk):
-    user = visible_users(viewer_user).filter(pk=pk).first()
-    if user is None:
-        raise NotFound()
-    return user
-
-
-register_node("User", load_user_node)
+from schema.relay import Page, load_node, node_type_name, paginated
 
 
 @strawberry.type
 class AccountQueries:
     @protected_field(IsAuthenticated(), description="The viewer: the user the credentials belong to.")
-    def me(self, info: strawberry.Info) -> UserType:
+    def me(self, info: strawberry.Info) -> User:
         return authenticated_user(info)
 
     @protected_field(
@@ -45,19 +27,17 @@ class AccountQueries:
     ) -> relay.Node | None:
         # Before the lookup, so that an object the viewer may not see answers as a missing one does.
         check_type_codenames(info, node_type_name(id))
-        return load_node(authenticated_user(info), id)
+        return load_node(info, authenticated_user(info), id)
 
     @protected_field(
         IsStaff() | HasCodenames(VIEW_USER),
-        description="Every user, by username; staff and holders of accounts.view_user.",
+        description="Every user, by username.",
     )
+    @paginated
     def users(
         self,
         info: strawberry.Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        page: Page,
         search: Annotated[
             str | None, strawberry.argument(description="Text the username or email contains, ignoring case.")
         ] = None,
@@ -68,4 +48,4 @@ class AccountQueries:
         users = matching_users(visible_users(authenticated_user(info)), search, search_fields=readable)
         # Joined: totpEnabled reads it; roles and the rest load for the whole page (schema.batching).
         users = users.select_related("totp_device")
-        return UserConnection.paginate(users, ordering, info, first=first, after=after, last=last, before=before)
+        return UserConnection.paginate(users, ordering, page, info)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts import cookies
-from schema.errors import Forbidden, Unauthenticated
+from accounts.exceptions import Forbidden, Unauthenticated
 
 CSRF = "csrf"
 CSRF_MESSAGE = (

@@ -5,12 +5,13 @@ from strawberry import relay
 
 from django.db.models import prefetch_related_objects
 
+from accounts import models
 from accounts.backends import load_codenames
-from accounts.exceptions import ValidationFailed
-from accounts.models import User
-from accounts.selectors import VIEW_USER
+from accounts.codenames import VIEW_USER
+from accounts.exceptions import NotFound, ValidationFailed
+from accounts.oidc import identity_names
+from accounts.selectors import visible_users
 from schema.batching import batch_of
-from schema.columns import row_class
 from schema.permissions import (
     HasCodenames,
     IsSelf,
@@ -21,88 +22,80 @@ from schema.permissions import (
     protected_field,
     viewer_is_payload_user,
 )
-from schema.relay import After, Before, First, Last, connection_type, global_id_field
+from schema.relay import ModelNode, Page, connection_type, global_id_field, paginated
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_listing
-from tasks.models import Task
-from tasks.selectors import SEES_ALL_TASKS, VIEW_TASK, can_see_all_tasks, visible_tasks
+from tasks.codenames import VIEW_TASK
+from tasks import models as tasks_models
+from tasks.selectors import SEES_ALL_TASKS, can_see_all_tasks, visible_tasks
 
 SELF_OR_STAFF = IsSelf() | IsStaff()
 
 
 @inherit_visibility
-@strawberry.type(name="User", description="A person with an account.")
-class UserType(relay.Node):
+@strawberry.type(description="A person with an account.")
+class User(ModelNode):
+    model = models.User
     pk: relay.NodeID[int]
     _id: relay.GlobalID = global_id_field("User")
     username: str = strawberry.field(description="Unique login name.")
-    email: str | None = protected_field(
-        SELF_OR_STAFF | HasCodenames(VIEW_USER),
-        description="Email address; visible to the user themself, staff and holders of accounts.view_user.",
-    )
+    email: str | None = protected_field(SELF_OR_STAFF | HasCodenames(VIEW_USER), description="Email address.")
     is_staff: bool = strawberry.field(
         description="The account's staff flag. Staff, and superusers whatever this says, may read what other users own."
     )
     date_joined: datetime = strawberry.field(description="When the account was created.")
-    last_login: datetime | None = protected_field(
-        SELF_OR_STAFF, description="When the user last logged in; visible to the user themself and staff."
-    )
+    last_login: datetime | None = protected_field(SELF_OR_STAFF, description="When the user last logged in.")
     email_verified: bool | None = protected_field(
         SELF_OR_STAFF,
-        description=(
-            "Whether the present address was proved by following a mailed link (verifyEmail); "
-            "visible to the user themself and staff."
-        ),
+        description="Whether the present address was proved by following a mailed link (verifyEmail).",
     )
 
     # These fields load what they read for every user of the list their user came in
     # (schema.batching), so a page of users costs one query per field, not one per user.
 
-    @protected_field(SELF_OR_STAFF, description="Names of the user's roles; visible to the user themself and staff.")
-    def roles(self, root: strawberry.Parent[User]) -> list[str] | None:
+    @protected_field(SELF_OR_STAFF, description="Names of the user's roles.")
+    def roles(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("groups", lambda users: prefetch_related_objects(users, "groups"))
         return sorted(group.name for group in root.groups.all())
 
-    @protected_field(
-        SELF_OR_STAFF,
-        description='Effective codenames ("app_label.codename"); visible to the user themself and staff.',
-    )
-    def permissions(self, root: strawberry.Parent[User]) -> list[str] | None:
+    @protected_field(SELF_OR_STAFF, description='Effective codenames ("app_label.codename").')
+    def permissions(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("codenames", load_codenames)
         return sorted(root.get_all_permissions())
 
-    @protected_field(SELF_OR_STAFF, description="Whether two-factor login is on; visible to the user themself and staff.")
-    def totp_enabled(self, root: strawberry.Parent[User]) -> bool | None:
+    @protected_field(SELF_OR_STAFF, description="Whether two-factor login is on.")
+    def totp_enabled(self, root: strawberry.Parent[models.User]) -> bool | None:
         batch_of(root).load("totp_device", lambda users: prefetch_related_objects(users, "totp_device"))
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
 
     @protected_field(
-        IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]),
-        description=(
-            "The user's tasks; visible to the user themself, staff and holders of tasks.view_task or tasks.change_task."
-        ),
+        SELF_OR_STAFF, description="Names of the OpenID Connect providers linked to the account, sorted."
     )
+    def identities(self, root: strawberry.Parent[models.User]) -> list[str] | None:
+        batch_of(root).load("oidc_identities", lambda users: prefetch_related_objects(users, "oidc_identities"))
+        return identity_names(root)
+
+    @protected_field(
+        IsSelf() | ViewerMeets(can_see_all_tasks, SEES_ALL_TASKS, required=[VIEW_TASK]), description="The user's tasks."
+    )
+    @paginated
     def tasks(
         self,
         info: strawberry.Info,
-        root: strawberry.Parent[User],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        root: strawberry.Parent[models.User],
+        page: Page,
         filter: FilterArgument = None,
         order_by: OrderArgument = None,
     ) -> TaskConnection | None:
         viewer = authenticated_user(info)
-        page = {"first": first, "after": after, "last": last, "before": before}
 
         def pages_of_each(users):
             owners = list(dict.fromkeys(user.pk for user in users))
             # The rule lets only the user themself, or whoever sees all tasks, this far; the
             # pages of the others are loaded with the rest, from what the viewer may see.
-            tasks = Task.objects.all() if owners == [viewer.pk] else visible_tasks(viewer)
+            tasks = tasks_models.Task.objects.all() if owners == [viewer.pk] else visible_tasks(viewer)
             queryset, ordering = task_listing(info, tasks, filter, order_by)
-            return TaskConnection.paginate_each(queryset, ordering, "owner", owners, **page)
+            return TaskConnection.paginate_each(queryset, ordering, "owner", owners, page)
 
         arguments = ("tasks", viewer.pk, repr(page), repr(filter), repr(order_by))
         connection = batch_of(root).load(arguments, pages_of_each)[root.pk]
@@ -111,11 +104,14 @@ class UserType(relay.Node):
         return connection
 
     @classmethod
-    def is_type_of(cls, obj, info):
-        return isinstance(obj, (User, row_class(User), cls))
+    def load(cls, viewer_user, pk):
+        user = visible_users(viewer_user).filter(pk=pk).first()
+        if user is None:
+            raise NotFound()
+        return user
 
 
-UserConnection = connection_type(UserType, name="User", noun="user")
+UserConnection = connection_type(User, noun="user")
 
 
 @inherit_visibility
@@ -140,7 +136,7 @@ class TokenPayload:
     )
     access_expires_at: datetime = strawberry.field(description="When the access token expires.")
     refresh_expires_at: datetime = strawberry.field(description="When the refresh token expires.")
-    user: UserType = strawberry.field(description="The logged-in user, who is the viewer within this payload.")
+    user: User = strawberry.field(description="The logged-in user, who is the viewer within this payload.")
 
 
 @inherit_visibility

@@ -5,58 +5,56 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from accounts.models import AuditEvent
-from schema.columns import row_class
+from accounts import audit, models
+from accounts.exceptions import NotFound
 from schema.permissions import inherit_visibility
-from schema.relay import connection_type
+from schema.relay import ModelNode, connection_type
 
 if TYPE_CHECKING:
-    from schema.accounts.types import UserType
+    from schema.accounts.types import User
 
 EVENT_DESCRIPTIONS = {
-    AuditEvent.Type.REGISTER: "An account was created.",
-    AuditEvent.Type.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
-    AuditEvent.Type.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
-    AuditEvent.Type.RATE_LIMITED: (
+    audit.EventType.REGISTER: "An account was created.",
+    audit.EventType.LOGIN_SUCCESS: "tokenAuth started a session, or a user logged in to the admin.",
+    audit.EventType.LOGIN_FAILURE: "tokenAuth or the admin's login refused a username and password.",
+    audit.EventType.RATE_LIMITED: (
         "A rate-limited call came too often, or an operation cost more than its viewer's budget held."
     ),
-    AuditEvent.Type.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
-    AuditEvent.Type.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
-    AuditEvent.Type.TOKEN_REVOKED: "A session was revoked with revokeToken.",
-    AuditEvent.Type.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
-    AuditEvent.Type.PASSWORD_CHANGED: "A password was changed (changePassword, or in the admin).",
-    AuditEvent.Type.TOTP_ENABLED: "A user turned two-factor login on.",
-    AuditEvent.Type.TOTP_DISABLED: "A user turned two-factor login off.",
-    AuditEvent.Type.OTP_FAILURE: "A login gave a wrong or reused one-time code.",
-    AuditEvent.Type.API_KEY_CREATED: "A user created an API key.",
-    AuditEvent.Type.API_KEY_REVOKED: "A user revoked an API key.",
-    AuditEvent.Type.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
-    AuditEvent.Type.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
-    AuditEvent.Type.EMAIL_VERIFIED: "A user followed the link that proves their address.",
-    AuditEvent.Type.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
+    audit.EventType.TOKEN_REFRESH: "A refresh token was traded for a new pair.",
+    audit.EventType.TOKEN_REUSE_DETECTED: "A consumed refresh token came back; its session was revoked.",
+    audit.EventType.TOKEN_REVOKED: "A session was revoked with revokeToken.",
+    audit.EventType.ALL_TOKENS_REVOKED: "Every session of a user was revoked with revokeAllTokens.",
+    audit.EventType.PASSWORD_CHANGED: "A password was changed (changePassword, or in the admin).",
+    audit.EventType.TOTP_ENABLED: "A user turned two-factor login on.",
+    audit.EventType.TOTP_DISABLED: "A user turned two-factor login off.",
+    audit.EventType.OTP_FAILURE: "A login gave a wrong or reused one-time code.",
+    audit.EventType.API_KEY_CREATED: "A user created an API key.",
+    audit.EventType.API_KEY_REVOKED: "A user revoked an API key.",
+    audit.EventType.PERMISSION_DENIED: "A request was refused with FORBIDDEN.",
+    audit.EventType.PASSWORD_RESET: "A password was set with a reset link; the user's sessions and API keys ended.",
+    audit.EventType.EMAIL_VERIFIED: "A user followed the link that proves their address.",
+    audit.EventType.EMAIL_CHANGED: "A user followed the link to a new address, which replaced the old one.",
 }
 
-AuditEventKind = strawberry.enum(
+AuditEventType = strawberry.enum(
     Enum(
-        "AuditEventKind",
+        "AuditEventType",
         {
-            kind.name: strawberry.enum_value(kind.value, description=EVENT_DESCRIPTIONS[kind])
-            for kind in AuditEvent.Type
+            event_type.name: strawberry.enum_value(event_type.value, description=EVENT_DESCRIPTIONS[event_type])
+            for event_type in audit.EventType
         },
     ),
-    name="AuditEventType",
     description="What happened in an audit event.",
 )
 
 
 @inherit_visibility
-@strawberry.type(
-    name="AuditEvent", description="One security-relevant event: who, from where, and whether it succeeded."
-)
-class AuditEventType(relay.Node):
+@strawberry.type(description="One security-relevant event: who, from where, and whether it succeeded.")
+class AuditEvent(ModelNode):
+    model = models.AuditEvent
     pk: relay.NodeID[int]
-    type: AuditEventKind = strawberry.field(description="What happened.")
-    user: Annotated["UserType", strawberry.lazy("schema.accounts.types")] | None = strawberry.field(
+    type: AuditEventType = strawberry.field(description="What happened.")
+    user: Annotated["User", strawberry.lazy("schema.accounts.types")] | None = strawberry.field(
         description="The user it concerns, when known (a failed login of an unknown name has none)."
     )
     username: str | None = strawberry.field(description="The username as given or as it was at the time.")
@@ -70,8 +68,11 @@ class AuditEventType(relay.Node):
     )
 
     @classmethod
-    def is_type_of(cls, obj, info):
-        return isinstance(obj, (AuditEvent, row_class(AuditEvent), cls))
+    def load(cls, viewer_user, pk):
+        event = audit.visible_events(viewer_user).filter(pk=pk).first()
+        if event is None:
+            raise NotFound()
+        return event
 
 
-AuditEventConnection = connection_type(AuditEventType, name="AuditEvent", noun="audit event")
+AuditEventConnection = connection_type(AuditEvent, noun="audit event")

@@ -15,7 +15,6 @@ is refused with 413.
 import json
 from datetime import timedelta
 
-from cross_web import HTTPException
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from strawberry.channels import GraphQLWSConsumer
@@ -24,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from project import metrics
+from schema.errors import BadRequest
 from schema.schema import schema
 from schema.sockets.context import MESSAGE_TOO_BIG, SocketContext
 from schema.sockets.protocol import GraphQLTransportWS
@@ -81,8 +81,8 @@ class GraphQLSocket(GraphQLWSConsumer):
         # (a RecursionError, a list) would end its handler and leave the socket open and deaf.
         try:
             message = decode_request_json(data)
-        except HTTPException as refused:
-            raise json.JSONDecodeError(refused.reason, data, 0) from None
+        except BadRequest as refused:
+            raise json.JSONDecodeError(str(refused), data, 0) from None
         if not isinstance(message, dict):
             raise json.JSONDecodeError("A message of graphql-transport-ws is a JSON object.", data, 0)
         return message

@@ -17,7 +17,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from accounts.authentication import ANONYMOUS, authenticate
-from accounts.exceptions import TokenRejected
+from accounts.exceptions import Unauthenticated
 from accounts.request_meta import RequestMeta
 from project import metrics
 from schema.sockets.hub import hub
@@ -137,7 +137,7 @@ class SocketContext:
                 metrics.adjust(metrics.ACTIVE_SUBSCRIPTIONS, -1)
 
     def _expire_at(self, viewer):
-        reason = TokenRejected.API_KEY_INVALID if viewer.api_key else TokenRejected.EXPIRED
+        reason = Unauthenticated.API_KEY_INVALID if viewer.api_key else Unauthenticated.EXPIRED
         delay = (viewer.expires_at - timezone.now()).total_seconds()
         self._expiry = asyncio.get_running_loop().call_later(max(delay, 0), self._refuse_soon, reason)
 

@@ -15,12 +15,11 @@
 import asyncio
 
 from channels.db import database_sync_to_async
-from cross_web import HTTPException
 from django.conf import settings
 from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from schema.errors import BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED
+from schema.errors import BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED, BadRequest
 from schema.persisted import PersistedDocumentRefusal, requested_document
 from schema.sockets.context import SocketRefused
 
@@ -44,7 +43,7 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler):
         try:
             await super().handle_connection_init(message)
         except SocketRefused as refused:  # from the consumer's on_ws_connect
-            await self.websocket.close(code=refused.code, reason=refused.reason)
+            await self.websocket.close(code=refused.code, reason=str(refused))
 
     async def handle_subscribe(self, message):
         operation_id = message["id"]
@@ -75,8 +74,8 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler):
         except PersistedDocumentRefusal as refused:
             await self.refuse(operation_id, refused.message, refused.code)
             return
-        except HTTPException as refused:
-            await self.refuse(operation_id, refused.reason, BAD_USER_INPUT)
+        except BadRequest as refused:
+            await self.refuse(operation_id, str(refused), BAD_USER_INPUT)
             return
         if query is None:
             await self.refuse(operation_id, NO_DOCUMENT, GRAPHQL_VALIDATION_FAILED)

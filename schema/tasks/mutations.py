@@ -4,9 +4,9 @@ import strawberry
 
 from schema.permissions import HasVerifiedEmail, IsAuthenticated, ObjectRule, authenticated_user, protected_mutation
 from schema.relay import parse_pk, to_global_id
-from schema.tasks.types import DeleteTaskPayload, TaskType
+from schema.tasks.types import DeleteTaskPayload, Task
 from tasks import services
-from tasks.selectors import CHANGE_TASK
+from tasks.codenames import CHANGE_TASK, DELETE_TASK
 
 
 @strawberry.input(description="A new task.")
@@ -39,7 +39,7 @@ class TaskMutations:
     @protected_mutation(IsAuthenticated(), HasVerifiedEmail(), description="Create a task owned by the viewer.")
     def create_task(
         self, info: strawberry.Info, input: Annotated[CreateTaskInput, strawberry.argument(description="The task.")]
-    ) -> TaskType:
+    ) -> Task:
         return services.create_task(
             authenticated_user(info), title=input.title, description=input.description, completed=input.completed
         )
@@ -48,14 +48,14 @@ class TaskMutations:
         IsAuthenticated(),
         HasVerifiedEmail(),
         ObjectRule(may_change_task, f"the task's owner or holds {CHANGE_TASK} (NOT_FOUND to whoever may not see it)"),
-        description="Change a task: its owner, or a holder of tasks.change_task.",
+        description="Change a task.",
     )
     def update_task(
         self,
         info: strawberry.Info,
         id: TaskId,
         input: Annotated[UpdateTaskInput, strawberry.argument(description="The changes.")],
-    ) -> TaskType:
+    ) -> Task:
         changes = {
             name: getattr(input, name) for name in services.EDITABLE_FIELDS if getattr(input, name) is not strawberry.UNSET
         }
@@ -64,8 +64,8 @@ class TaskMutations:
     @protected_mutation(
         IsAuthenticated(),
         HasVerifiedEmail(),
-        ObjectRule(may_delete_task, f"the task's owner or holds {services.DELETE_TASK} (NOT_FOUND to whoever may not see it)"),
-        description="Delete a task: its owner, or a holder of tasks.delete_task.",
+        ObjectRule(may_delete_task, f"the task's owner or holds {DELETE_TASK} (NOT_FOUND to whoever may not see it)"),
+        description="Delete a task.",
     )
     def delete_task(self, info: strawberry.Info, id: TaskId) -> DeleteTaskPayload:
         deleted = services.delete_task(authenticated_user(info), parse_pk(id, "Task"))

@@ -3,9 +3,10 @@ from enum import Enum
 
 import strawberry
 
+from accounts.authentication import Viewer
 from schema.permissions import IsAuthenticated, inherit_visibility, protected_subscription
 from schema.relay import to_global_id
-from schema.tasks.types import TaskType
+from schema.tasks.types import Task
 from tasks import events
 from tasks.selectors import VISIBLE_TASKS, may_see
 
@@ -21,14 +22,14 @@ class TaskEventKind(Enum):
 @strawberry.type(description="A committed change to a task the viewer may see.")
 class TaskEvent:
     kind: TaskEventKind = strawberry.field(description="What happened.")
-    task: TaskType | None = strawberry.field(
+    task: Task | None = strawberry.field(
         description=(
             "The task as the change left it; null when it was deleted. Its fields obey the same rules as in a query."
         )
     )
     deleted_id: strawberry.ID | None = strawberry.field(description="Global id of the deleted task; only for DELETED.")
     # Whom the event's fields are resolved for (schema.sockets.context, SubscriptionRule).
-    viewer: strawberry.Private[object]
+    viewer: strawberry.Private[Viewer]
 
     @classmethod
     def of(cls, kind, task, viewer):
@@ -43,8 +44,8 @@ class TaskSubscriptions:
         IsAuthenticated(),
         shows=VISIBLE_TASKS,
         description=(
-            "Every change committed to a task the viewer may see at that moment: their own; staff and holders of "
-            "tasks.view_task or tasks.change_task see all. Over the WebSocket at /graphql/ (graphql-transport-ws)."
+            "Every change committed to a task the viewer may see at that moment. "
+            "Over the WebSocket at /graphql/ (graphql-transport-ws)."
         ),
     )
     async def task_events(self, info: strawberry.Info) -> AsyncGenerator[TaskEvent, None]:

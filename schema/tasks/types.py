@@ -6,20 +6,21 @@ import strawberry
 from strawberry import relay
 from strawberry.utils.str_converters import to_camel_case
 
+from accounts.exceptions import NotFound
 from schema.codenames import reading_verdict
-from schema.columns import row_class
 from schema.permissions import inherit_visibility, refuse
-from schema.relay import OrderDirection, connection_type, global_id_field
-from tasks.models import Task
-from tasks.selectors import matching
+from schema.relay import ModelNode, OrderDirection, connection_type, global_id_field
+from tasks import models
+from tasks.selectors import matching, visible_task
 
 if TYPE_CHECKING:
-    from schema.accounts.types import UserType
+    from schema.accounts.types import User
 
 
 @inherit_visibility
-@strawberry.type(name="Task", description="A to-do item; it belongs to one user.")
-class TaskType(relay.Node):
+@strawberry.type(description="A to-do item; it belongs to one user.")
+class Task(ModelNode):
+    model = models.Task
     pk: relay.NodeID[int]
     _id: relay.GlobalID = global_id_field("Task")
     title: str = strawberry.field(description="Short name, 1 to 200 characters.")
@@ -27,16 +28,19 @@ class TaskType(relay.Node):
     completed: bool = strawberry.field(description="Whether the task is done.")
     created_at: datetime = strawberry.field(description="When the task was created.")
     updated_at: datetime = strawberry.field(description="When the task last changed.")
-    owner: Annotated["UserType", strawberry.lazy("schema.accounts.types")] = strawberry.field(
+    owner: Annotated["User", strawberry.lazy("schema.accounts.types")] = strawberry.field(
         description="The user the task belongs to."
     )
 
     @classmethod
-    def is_type_of(cls, obj, info):
-        return isinstance(obj, (Task, row_class(Task), cls))
+    def load(cls, viewer_user, pk):
+        task = visible_task(viewer_user, pk)
+        if task is None:
+            raise NotFound()
+        return task
 
 
-TaskConnection = connection_type(TaskType, name="Task", noun="task")
+TaskConnection = connection_type(Task, noun="task")
 
 
 @strawberry.input(description="Narrows a list of tasks; every given condition must hold.")

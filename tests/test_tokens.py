@@ -1,0 +1,95 @@
+"""accounts.tokens below HTTP: what a token of each kind claims, and every way decoding refuses one."""
+
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from accounts import tokens
+from accounts.exceptions import Unauthenticated
+from tests.tokens_util import claims_of, sign, with_payload
+
+ACCESS_LIFETIME = timedelta(seconds=settings.JWT["ACCESS_TOKEN_LIFETIME"])
+
+
+def session(expires_in=timedelta(days=30)):
+    return SimpleNamespace(id=uuid.uuid4(), expires_at=timezone.now().replace(microsecond=0) + expires_in)
+
+
+def user(pk=7, username="alice"):
+    return SimpleNamespace(pk=pk, get_username=lambda: username)
+
+
+def refusal(kind, token):
+    with pytest.raises(Unauthenticated) as refused:
+        kind.decode(token)
+    return refused.value.reason
+
+
+def test_a_token_decodes_to_typed_claims_of_its_user_and_session():
+    login = session()
+    issued = tokens.ACCESS.issue(user(), login)
+    claims = tokens.ACCESS.decode(issued.token)
+    assert claims == tokens.Claims(
+        token_type="access",
+        user_id="7",
+        session_id=login.id,
+        jti=issued.jti,
+        issued_at=issued.issued_at,
+        expires_at=issued.issued_at + ACCESS_LIFETIME,
+    )
+    assert issued.expires_at == claims.expires_at
+
+
+def test_only_the_access_token_names_the_user():
+    login = session()
+    assert claims_of(tokens.ACCESS.issue(user(), login).token)["username"] == "alice"
+    assert "username" not in claims_of(tokens.REFRESH.issue(user(), login).token)
+
+
+def test_a_token_never_outlives_its_session():
+    login = session(expires_in=timedelta(seconds=30))
+    assert tokens.ACCESS.issue(user(), login).expires_at == login.expires_at
+    assert tokens.REFRESH.issue(user(), login).expires_at == login.expires_at
+
+
+def test_kinds_do_not_mix():
+    login = session()
+    assert refusal(tokens.ACCESS, tokens.REFRESH.issue(user(), login).token) == Unauthenticated.INVALID
+    assert refusal(tokens.REFRESH, tokens.ACCESS.issue(user(), login).token) == Unauthenticated.INVALID
+
+
+def test_only_a_genuine_token_of_the_kind_expires():
+    login = session()
+    access = tokens.ACCESS.issue(user(), login).token
+    with time_machine.travel(timezone.now() + ACCESS_LIFETIME + timedelta(seconds=5)):
+        assert refusal(tokens.ACCESS, access) == Unauthenticated.EXPIRED
+        assert refusal(tokens.REFRESH, access) == Unauthenticated.INVALID
+
+
+def test_signing_a_token_again_gives_the_same_token():
+    login = session()
+    issued = tokens.REFRESH.issue(user(), login)
+    again = tokens.REFRESH.sign(user(), login, issued.jti, issued.issued_at, issued.expires_at)
+    assert again == issued
+
+
+def test_a_tampered_token_is_invalid():
+    token = tokens.ACCESS.issue(user(), session()).token
+    assert refusal(tokens.ACCESS, with_payload(token, {**claims_of(token), "user_id": "8"})) == Unauthenticated.INVALID
+    assert refusal(tokens.ACCESS, "not.a.token") == Unauthenticated.INVALID
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"sid": "not a uuid"}, {"jti": 12}, {"user_id": 7}, {"sid": None}],
+    ids=["sid", "jti", "user_id", "no sid"],
+)
+def test_a_signed_token_that_is_not_shaped_like_ours_is_invalid(change):
+    claims = {**claims_of(tokens.ACCESS.issue(user(), session()).token), **change}
+    claims = {name: value for name, value in claims.items() if value is not None}
+    assert refusal(tokens.ACCESS, sign(claims)) == Unauthenticated.INVALID
