@@ -1,6 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db.models import Exists, Q
 
 
 def codenames(permissions):
@@ -53,3 +53,17 @@ def load_codenames(users):
             held.setdefault(user_id, set()).add(f"{app_label}.{codename}")
     for user in pending:
         user._perm_cache = every_codename if user.is_superuser else held.get(user.pk, set())
+
+
+def holds_any(user, codenames_wanted):
+    """Whether `user` holds any of `codenames_wanted` ("app_label.codename"), as has_perm answers
+    it: a boolean when the user's codenames are loaded (or need no query), else an Exists
+    expression for a query to evaluate, so that the question costs no query of its own."""
+    if not user.is_active or user.is_superuser or hasattr(user, "_perm_cache"):
+        return any(user.has_perm(codename) for codename in codenames_wanted)
+    wanted = Q()
+    for codename in codenames_wanted:
+        app_label, _, name = codename.partition(".")
+        wanted |= Q(content_type__app_label=app_label, codename=name)
+    held = Permission.objects.filter(Q(user=user) | Q(group__user=user)).filter(wanted)
+    return Exists(held)

@@ -14,14 +14,15 @@ ROOT_URLCONF = "bench.urls"
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.path.join(tempfile.mkdtemp(prefix="bench-"), "bench.sqlite3"),
+        # bench.http gives its server processes the database it seeded.
+        "NAME": os.environ.get("BENCH_DATABASE") or os.path.join(tempfile.mkdtemp(prefix="bench-"), "bench.sqlite3"),
     }
 }
 CACHES = {
     alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
     for alias in ("default", RATELIMIT_USE_CACHE, PERSISTED_QUERIES_CACHE)
 }
-ALLOWED_HOSTS = ["testserver"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
 REST_FRAMEWORK = {

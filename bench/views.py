@@ -2,6 +2,8 @@
 
 from django.http import JsonResponse
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
 
 from accounts.authentication import authenticate
 from tasks.models import Task
@@ -50,3 +52,10 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return Task.objects.filter(owner=self.request.user).select_related("owner").order_by("-created_at", "-id")
+
+
+@api_view(["GET"])
+def rest_me(request):
+    """(h) The viewer, as a DRF view with Simple JWT answers it (IsAuthenticated, settings)."""
+    user = request.user
+    return Response({"id": user.pk, "username": user.username, "email": user.email})

@@ -284,6 +284,9 @@ GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 100 * 1024)
 GRAPHQL_MAX_NODES = env_int("GRAPHQL_MAX_NODES", 10_000)
 # About the bytes of JSON one answer may hold (schema.execution counts them as leaves complete).
 GRAPHQL_MAX_RESPONSE_BYTES = env_int("GRAPHQL_MAX_RESPONSE_BYTES", 10_000_000)
+# The plain-field shortcut of schema.execution, which overrides graphql-core methods that are not
+# public API (tests/test_library_internals.py): 0 lets graphql-core execute every field itself.
+GRAPHQL_EXECUTION_SHORTCUT = env_bool("GRAPHQL_EXECUTION_SHORTCUT", True)
 
 # The WebSocket of subscriptions (docs/subscriptions.md): subscriptions one socket may hold, seconds a
 # socket may take to send connection_init, sockets one user may hold open in one server process,

@@ -11,13 +11,21 @@ resolver, no permission extension: Strawberry's "basic field") needs none of tha
 
 PlainFieldShortcut does exactly that, and hands everything else to graphql-core unchanged: a
 null, a value that does not serialize or is not of the field's type, a list holding a null,
-@defer, field middleware. Those cases are detected before any sub-field runs, and failures
-inside a sub-selection are handled by graphql-core's own handle_field_error, so data, errors,
+@defer, @stream (any directive on the field), field middleware. Those cases are detected before
+any sub-field runs, and failures inside a sub-selection are handled by graphql-core's own handle_field_error, so data, errors,
 their paths and null propagation are graphql-core's own (tests/test_execution.py compares both,
-synchronously and asynchronously).
+synchronously and asynchronously, and incremental delivery).
+
+The shortcut overrides methods of graphql-core's executor that are not public API, pinned by
+tests/test_library_internals.py; GRAPHQL_EXECUTION_SHORTCUT=0 turns it off (BudgetedExecution).
+
+A selection made of plain fields only, down to its leaves (a page's edges, their nodes and
+their owners, say), is planned once per execution (_SelectionPlan) and answered for each object
+by one pass over the plan; any value the plan does not answer by itself sends that object down
+the field-by-field path above, from its start.
 
 On both paths every leaf value is counted against the response budget as it is completed
-(PlainFieldShortcut.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
+(BudgetedExecution.spend), so no request builds an answer much past GRAPHQL_MAX_RESPONSE_BYTES.
 
 Each event of a subscription is an answer of its own, with a budget of its own. It is executed
 on the socket's event loop, where the ORM may not run (its resolvers are the same synchronous
@@ -60,6 +68,63 @@ ERROR_BYTES = 256
 
 def _leaf_bytes(value):
     return LEAF_BYTES + (len(encode_basestring_ascii(value)) if type(value) is str else OTHER_LEAF_BYTES)
+
+
+class _Irregular(Exception):
+    """A value a selection plan does not answer by itself: graphql-core's path answers it."""
+
+
+def _typename(object_type):
+    name = object_type.name
+    return lambda source: name
+
+
+class _SelectionPlan:
+    """A selection of plain fields only, on one object type, answered without graphql-core.
+
+    `leaves` are (response name, read, serialize) and `objects` (response name, read, object
+    type, sub-plan, listed), in the selection's order. `answer` raises for any value graphql-core
+    would not complete as a plain value (a null, a value that does not serialize, an object
+    that is_type_of refuses, a list holding a null), and the object is then executed as before.
+    """
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def answer(self, source):
+        """(the selection's values in document order, their response bytes)."""
+        values = {}
+        response_bytes = 0
+        for response_name, read, serialize, object_type, plan, listed in self.entries:
+            value = read(source)
+            if value is None:
+                raise _Irregular
+            if plan is None:
+                value = serialize(value)
+                if value is None or value is Undefined:
+                    raise _Irregular
+                response_bytes += _leaf_bytes(value)
+            elif listed:
+                if not isinstance(value, (list, tuple)):
+                    raise _Irregular
+                items = []
+                for item in value:
+                    item_value, item_bytes = plan.answer_object(object_type, item)
+                    items.append(item_value)
+                    response_bytes += item_bytes
+                value = items
+            else:
+                value, item_bytes = plan.answer_object(object_type, value)
+                response_bytes += item_bytes
+            values[response_name] = value
+        return values, response_bytes
+
+    def answer_object(self, object_type, value):
+        if value is None or (object_type.is_type_of is not None and object_type.is_type_of(value, None) is not True):
+            raise _Irregular
+        return self.answer(value)
 
 
 class ResponseTooLarge(BaseException):
@@ -129,23 +194,25 @@ def _objects(read, source, listed):
     return value if isinstance(value, (list, tuple)) and not any(item is None for item in value) else None
 
 
-class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's execution with the shortcut for plain fields, and the response budget.
+class BudgetedExecution(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's execution, with the response budget, suggestions hidden outside DEBUG, and
+    each subscription event run in the ORM's thread.
 
-    Every leaf value, on either path, and every field error is counted against
-    GRAPHQL_MAX_RESPONSE_BYTES as it is completed; past it the execution stops and the whole
-    answer is one GRAPHQL_VALIDATION_FAILED error, so no request builds a larger answer in memory.
+    Every leaf value and every field error is counted against GRAPHQL_MAX_RESPONSE_BYTES as it is
+    completed; past it the execution stops and the whole answer is one GRAPHQL_VALIDATION_FAILED
+    error, so no request builds a larger answer in memory. With GRAPHQL_EXECUTION_SHORTCUT off,
+    this is the executor (graphql-core runs every field itself).
     """
+
+    @classmethod
+    def build(cls, *args, **kwargs):
+        # Variable values are checked as the executor is built, not during validation
+        # (schema.limits): outside DEBUG their errors must not suggest enum values either.
+        return super().build(*args, **{**kwargs, "hide_suggestions": not settings.DEBUG})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.response_bytes_left = settings.GRAPHQL_MAX_RESPONSE_BYTES
-        # Field middleware (schema extensions with a `resolve` hook) must see every field.
-        self.shortcut_allowed = not (self.middleware_manager and self.middleware_manager.middlewares)
-        # graphql-core collects the fields of a selection once and reuses that object for every
-        # item of a list, so what is plain among them is worked out once per execution.
-        self.plain_leaves = {}
-        self.plain_objects = {}
 
     def spend(self, response_bytes):
         self.response_bytes_left -= response_bytes
@@ -158,7 +225,6 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         # would keep every event's alive as long as the subscription lasts.
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}
-        executor.plain_leaves = {}
         return executor
 
     def execute_operation(self, serially=None):
@@ -203,6 +269,68 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         # Reached only when the error is kept at this field rather than passed to its parent.
         self.spend(ERROR_BYTES)
 
+
+class PlainFieldShortcut(BudgetedExecution):
+    """BudgetedExecution with the shortcut for plain fields (the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Field middleware (schema extensions with a `resolve` hook) must see every field.
+        self.shortcut_allowed = not (self.middleware_manager and self.middleware_manager.middlewares)
+        # graphql-core collects the fields of a selection once and reuses that object for every
+        # item of a list, so what is plain among them is worked out once per execution.
+        self.plain_leaves = {}
+        self.plain_objects = {}
+        self.selection_plans = {}
+
+    def build_per_event_executor(self, payload):
+        executor = super().build_per_event_executor(payload)
+        executor.plain_leaves = {}
+        executor.selection_plans = {}
+        return executor
+
+    def plain_objects_of(self, field_def):
+        """(read, object type, listed) of a basic field of objects (_plain_objects), once per field."""
+        plain = self.plain_objects.get(id(field_def), _UNKNOWN)  # the schema keeps field_def alive
+        if plain is _UNKNOWN:
+            plain = self.plain_objects[id(field_def)] = _plain_objects(field_def)
+        return plain
+
+    def selection_plan(self, parent_type, grouped_field_set):
+        """The _SelectionPlan of a selection, or None when a field of it (or of a sub-selection)
+        is not plain; worked out once per selection, as plain_leaves_of."""
+        known = self.selection_plans.get(id(grouped_field_set))
+        if known is None or known[0] is not grouped_field_set:
+            known = (grouped_field_set, self.plan_selection(parent_type, grouped_field_set))
+            self.selection_plans[id(grouped_field_set)] = known
+        return known[1]
+
+    def plan_selection(self, parent_type, grouped_field_set):
+        fields = parent_type.fields
+        entries = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_name = field_details_list[0].node.name.value
+            if field_name == "__typename":
+                entries.append((response_name, _typename(parent_type), str, None, None, False))
+                continue
+            field_def = fields.get(field_name)
+            if field_def is None or any(details.node.directives for details in field_details_list):
+                return None
+            leaf = _plain_leaf(field_def)
+            if leaf is not None:
+                entries.append((response_name, *leaf, None, None, False))
+                continue
+            plain = self.plain_objects_of(field_def)
+            if plain is None:
+                return None
+            read, object_type, listed = plain
+            subfields, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            plan = None if new_defer_usages else self.selection_plan(object_type, subfields)
+            if plan is None:
+                return None
+            entries.append((response_name, read, None, object_type, plan, listed))
+        return _SelectionPlan(entries)
+
     def plain_leaves_of(self, parent_type, grouped_field_set):
         """[(response name, read, serialize)] of the plain scalar fields in a selection."""
         known = self.plain_leaves.get(id(grouped_field_set))
@@ -219,6 +347,15 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
         return known[1]
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
+        plan = self.selection_plan(parent_type, grouped_field_set) if self.shortcut_allowed else None
+        if plan is not None and position_context is None:
+            try:
+                values, response_bytes = plan.answer(source_value)
+            except Exception:  # noqa: BLE001, S110 - graphql-core's path below reports it properly
+                pass
+            else:
+                self.spend(response_bytes)
+                return values
         leaves = self.plain_leaves_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
         values = {}
         response_bytes = 0
@@ -253,10 +390,10 @@ class PlainFieldShortcut(StrawberryGraphQLCoreExecutionContext):
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
         field_def = parent_type.fields.get(field_details_list[0].node.name.value)
         plain = None
-        if field_def is not None and self.shortcut_allowed and position_context is None:
-            plain = self.plain_objects.get(id(field_def), _UNKNOWN)  # the schema keeps field_def alive
-            if plain is _UNKNOWN:
-                plain = self.plain_objects[id(field_def)] = _plain_objects(field_def)
+        # A directive on the field itself (@stream) changes how graphql-core completes it.
+        directed = any(details.node.directives for details in field_details_list)
+        if field_def is not None and self.shortcut_allowed and position_context is None and not directed:
+            plain = self.plain_objects_of(field_def)
         if plain is not None:
             read, object_type, listed = plain
             objects = _objects(read, source, listed)

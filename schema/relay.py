@@ -30,14 +30,15 @@ This makes the GraphQL types `TaskEdge { cursor node }` and
     @protected_field(IsAuthenticated(), description="...")
     @paginated
     def tasks(self, info: strawberry.Info, page: Page, filter: FilterArgument = None) -> TaskConnection:
-        return TaskConnection.paginate(queryset, ("-created_at",), page)
+        return TaskConnection.paginate(queryset, ("-created_at",), page, info)
 
 `ordering` names model fields (a leading "-" means descending); the primary key is added as the
 last key so that every position is unique. Pages are keyset pages. A cursor holds only its
 row's primary key, so nothing the viewer may not read can be decoded from it (API.md section
 4); the page query reads the row's ordering values from the list itself, by subqueries, so rows
 inserted or deleted elsewhere never shift a page, and each page costs one query however deep it
-is (`totalCount`, when selected, costs one more; both `after` and `before` together, one more).
+is (`totalCount`, when selected, is read by the same query without a cursor and costs one more
+with one; both `after` and `before` together, one more).
 A cursor whose row has left the list (deleted, or no longer matching the filter) is
 BAD_USER_INPUT asking to start again: its position cannot be known without its values.
 `first` and `last` default to settings.GRAPHQL_PAGE_SIZE and may not exceed
@@ -61,9 +62,11 @@ from django.db.models import Count, F, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from strawberry import relay
 from strawberry.types.field import StrawberryField
+from strawberry.types.nodes import SelectedField
 
 from accounts.exceptions import NotFound, ValidationFailed
 from schema.batching import group
+from schema.columns import column_plan, row_class
 from schema.permissions import inherit_visibility, lists_objects_of
 
 def to_global_id(type_name, pk):
@@ -92,21 +95,24 @@ def parse_pk(value, expected_type, argument="id"):
 
 
 class _ComputedField(StrawberryField):
-    def __init__(self, compute, **field_kwargs):
+    def __init__(self, compute, reads=None, **field_kwargs):
         super().__init__(default=None, **field_kwargs)
         self.compute = compute
+        # The attributes `compute` reads, when known: a page may then be read as rows of those
+        # columns (schema.columns).
+        self.reads = reads
 
     def get_result(self, source, info, args, kwargs):
         return self.compute(source)
 
 
-def computed_field(compute, description, **field_kwargs):
+def computed_field(compute, description, reads=None, **field_kwargs):
     """A field worked out from its object by `compute(source)`, with no resolver.
 
     A resolver costs an Info object and argument handling for every object of a list; a field
     without one keeps Strawberry's fast path (and schema.execution's shortcut for plain fields).
     """
-    return _ComputedField(compute, description=description, **field_kwargs)
+    return _ComputedField(compute, reads=reads, description=description, **field_kwargs)
 
 
 def global_id_field(type_name):
@@ -117,6 +123,7 @@ def global_id_field(type_name):
     return computed_field(
         lambda source: to_global_id(type_name, source.pk),
         description="Opaque global id of this object.",
+        reads=("pk",),
         python_name="_id",
         graphql_name="id",
     )
@@ -144,7 +151,7 @@ class ModelNode(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj, info):
-        return isinstance(obj, (cls.model, cls))
+        return isinstance(obj, (cls.model, row_class(cls.model), cls))
 
 
 def load_node(info, viewer_user, value):
@@ -155,6 +162,20 @@ def load_node(info, viewer_user, value):
     if not (isinstance(node_type, type) and issubclass(node_type, ModelNode)):
         raise NotFound()
     return node_type.load(viewer_user, parse_pk(value, type_name))
+
+
+def selects(info, field_name):
+    """Whether the selection of `info`'s field names `field_name` among its own fields (through
+    fragments too; @skip and @include are not evaluated, so it may say yes for a skipped one)."""
+    pending = [selection for field in info.selected_fields for selection in field.selections]
+    while pending:
+        selection = pending.pop()
+        if not isinstance(selection, SelectedField):  # a fragment: its selections are the field's own
+            pending.extend(selection.selections)
+        elif selection.name == field_name:
+            return True
+    return False
+
 
 
 @dataclass(frozen=True)
@@ -339,14 +360,30 @@ class _PageRequest:
         return rows, page_info
 
 
-def page_of(queryset, ordering, page):
-    """(the ordering's keys, the rows, PageInfo) of the Page `page` of `queryset`; see the module docstring."""
+def page_of(queryset, ordering, page, *, counted=False, plan=None):
+    """(the ordering's keys, the rows, PageInfo, the total or None) of the Page `page` of
+    `queryset`; see the module docstring.
+
+    With `counted`, the total is how many rows the whole list holds. Without a cursor the page's
+    query reads it too (COUNT(*) OVER (), before LIMIT): the page is read from the list's first
+    row, so it is empty only when the list is. With a cursor the page's WHERE narrows the rows
+    counted, so the total is left to a query of its own (None). With a ColumnPlan (`plan`), the
+    rows are its Rows rather than model instances (schema.columns).
+    """
     request = _PageRequest(queryset, ordering, *astuple(page))
     if request.far is not None and not queryset.filter(pk=request.far).exists():
         raise _gone(request.far_argument)
-    rows = list(request.rows(queryset).order_by(*request.order)[: request.rows_to_read])
+    ordered = request.rows(queryset).order_by(*request.order)
+    total_with_page = counted and request.anchor is None and request.far is None
+    if total_with_page:
+        ordered = ordered.annotate(_list_total=Window(Count("*")))
+    if plan is not None:
+        rows = plan.rows(ordered, request.rows_to_read, extra=("_list_total",) if total_with_page else ())
+    else:
+        rows = list(ordered[: request.rows_to_read])
     group(rows, queryset.query.select_related)
-    return (request.keys, *request.page(rows))
+    total = (rows[0]._list_total if rows else 0) if total_with_page else None
+    return (request.keys, *request.page(rows), total)
 
 
 def pages_of(queryset, ordering, partition, parents, page):
@@ -416,8 +453,13 @@ def connection_type(node_type, noun):
             return cls(edges=[Edge(node=row, keys=keys) for row in rows], page_info=page_info, count=count)
 
         @classmethod
-        def paginate(cls, queryset, ordering, page):
-            return cls.of(*page_of(queryset, ordering, page), count=queryset.count)
+        def paginate(cls, queryset, ordering, page, info):
+            """The Page `page` of `queryset` for the field of `info` (its totalCount read by the
+            page's query where it can be, page_of)."""
+            counted = selects(info, "totalCount")
+            plan = column_plan(info, node_type, queryset.model)
+            keys, rows, page_info, total = page_of(queryset, ordering, page, counted=counted, plan=plan)
+            return cls.of(keys, rows, page_info, count=queryset.count if total is None else lambda: total)
 
         @classmethod
         def paginate_each(cls, queryset, ordering, partition, parents, page):

@@ -15,7 +15,7 @@ from schema.audit.queries import AuditQueries
 from schema.budget.queries import BudgetQueries
 from schema.codenames import InheritedFieldCodenames
 from schema.errors import ContractErrors, log_unexpected_errors
-from schema.execution import PlainFieldShortcut
+from schema.execution import BudgetedExecution, PlainFieldShortcut
 from schema.limits import DocumentLimits
 from schema.operation_metrics import OperationMetrics
 from schema.persisted import PersistedQueryRegistration
@@ -43,16 +43,10 @@ class Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None):
         log_unexpected_errors(errors)
 
-    def _get_custom_context_kwargs(self, operation_extensions=None, *, sync=False):
-        # Variable values are checked during execution, not validation (schema.limits):
-        # outside DEBUG their errors must not suggest enum values either.
-        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
-        return {**kwargs, "hide_suggestions": not settings.DEBUG}
 
-
-def build_schema(tracing, tracer_provider=None):
+def build_schema(tracing, tracer_provider=None, shortcut=True):
     """The schema, with spans for its operations when `tracing` (from `tracer_provider`, else
-    OpenTelemetry's global one)."""
+    OpenTelemetry's global one), and the plain-field shortcut of schema.execution when `shortcut`."""
     # The first extensions listed see the others' work done: metrics and spans see the error codes
     # ContractErrors gives.
     observers = [OperationMetrics]
@@ -64,11 +58,11 @@ def build_schema(tracing, tracer_provider=None):
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        execution_context_class=PlainFieldShortcut,
+        execution_context_class=PlainFieldShortcut if shortcut else BudgetedExecution,
         # DocumentLimits charges the budget as execution starts: after InheritedFieldCodenames, whose
         # refusal must spend nothing.
         extensions=[*observers, ContractErrors, InheritedFieldCodenames, DocumentLimits, PersistedQueryRegistration],
     )
 
 
-schema = build_schema(tracing=settings.TRACING_ENABLED)
+schema = build_schema(tracing=settings.TRACING_ENABLED, shortcut=settings.GRAPHQL_EXECUTION_SHORTCUT)

@@ -1,6 +1,7 @@
 import json
 from operator import attrgetter
 
+import orjson
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
@@ -89,6 +90,14 @@ class GraphQLView(StrawberryGraphQLView):
         # A GET naming a persisted document has no `query` either, and is not a browser's.
         named = any(name in request.query_params for name in ("extensions", *ID_FIELDS))
         return not named and super().should_render_graphql_ide(request)
+
+    def encode_json(self, data):
+        # An answer holds only what GraphQL's scalars serialized: strings, numbers, booleans, null.
+        # A string the database returned with half a surrogate pair is no UTF-8: json escapes it.
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return super().encode_json(data)
 
     def get_context(self, request, response):
         self.context = Context(request=request, response=response)

@@ -1,4 +1,7 @@
-"""The plain-field shortcut answers exactly what graphql-core's own execution answers."""
+"""The plain-field shortcut answers exactly what graphql-core's own execution answers.
+
+So does BudgetedExecution, the executor GRAPHQL_EXECUTION_SHORTCUT=0 falls back to.
+"""
 
 import asyncio
 import json
@@ -6,8 +9,11 @@ from enum import Enum
 
 import pytest
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 
-from schema.execution import PlainFieldShortcut
+from schema.execution import BudgetedExecution, PlainFieldShortcut
+
+EXECUTORS = [PlainFieldShortcut, BudgetedExecution]
 
 
 @strawberry.enum(description="A colour.")
@@ -115,10 +121,11 @@ DOCUMENTS = [
 ]
 
 
+@pytest.mark.parametrize("executor", EXECUTORS)
 @pytest.mark.parametrize("document", DOCUMENTS)
-def test_the_shortcut_changes_nothing_but_speed(document):
+def test_the_shortcut_changes_nothing_but_speed(document, executor):
     standard = strawberry.Schema(query=Query).execute_sync(document)
-    shortcut = strawberry.Schema(query=Query, execution_context_class=PlainFieldShortcut).execute_sync(document)
+    shortcut = strawberry.Schema(query=Query, execution_context_class=executor).execute_sync(document)
     assert json.dumps(shortcut.data) == json.dumps(standard.data)  # the same keys in the same order
     assert [(error.message, error.path) for error in shortcut.errors or []] == [
         (error.message, error.path) for error in standard.errors or []
@@ -133,13 +140,75 @@ ASYNC_DOCUMENTS = [
 ]
 
 
+@pytest.mark.parametrize("executor", EXECUTORS)
 @pytest.mark.parametrize("document", DOCUMENTS + ASYNC_DOCUMENTS)
-def test_and_so_does_asynchronous_execution(document):
+def test_and_so_does_asynchronous_execution(document, executor):
     standard = asyncio.run(strawberry.Schema(query=Query).execute(document))
-    shortcut = asyncio.run(
-        strawberry.Schema(query=Query, execution_context_class=PlainFieldShortcut).execute(document)
-    )
+    shortcut = asyncio.run(strawberry.Schema(query=Query, execution_context_class=executor).execute(document))
     assert json.dumps(shortcut.data) == json.dumps(standard.data)
     assert sorted((error.message, error.path) for error in shortcut.errors or []) == sorted(
         (error.message, error.path) for error in standard.errors or []
     )
+
+
+INCREMENTAL_DOCUMENTS = [
+    '{ items { name ... @defer(label: "rest") { computed failing tag { label } } } }',
+    "{ items { name tags @stream(initialCount: 1) { label } } }",
+    "{ items { name maybeTags @stream(initialCount: 0) { label __typename } } }",
+    "{ box { items @stream(initialCount: 1) { name later ... @defer { tags { label } } } } }",
+    "{ items { ...rest @defer count } } fragment rest on Item { tag { label } maybeTag { label } }",
+]
+
+
+async def every_payload(result):
+    """The initial payload and every later one of an incremental result, as the client reads them."""
+    payloads = [result.initial_result.formatted]
+    async for later in result.subsequent_results:
+        payloads.append(later.formatted)
+    return payloads
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+@pytest.mark.parametrize("document", INCREMENTAL_DOCUMENTS)
+def test_and_so_does_incremental_delivery(document, executor):
+    """@defer and @stream (off in the server's schema, on here) are left to graphql-core whole."""
+    config = StrawberryConfig(enable_experimental_incremental_execution=True)
+
+    def payloads(**executor_class):
+        schema = strawberry.Schema(query=Query, config=config, **executor_class)
+        return asyncio.run(every_payload(asyncio.run(schema.execute(document))))
+
+    standard = payloads()
+    assert len(standard) > 1  # the document did defer or stream something
+    assert json.dumps(payloads(execution_context_class=executor)) == json.dumps(standard)
+
+
+SERVER_DOCUMENTS = [
+    # Plain fields all the way down (the selection plans), with aliases, fragments and __typename.
+    """{ tasks(first: 5) { edges { cursor node { id title t2: title __typename ...dates owner { username } } } } }
+    fragment dates on Task { createdAt updatedAt completed }""",
+    # Rules inside the list: others' emails are refused, each at its own path, the rest answered.
+    "{ tasks(first: 5) { totalCount edges { node { title owner { username email emailVerified } } } } }",
+    # A field needing the database for the whole batch (roles), refused for other owners.
+    "{ tasks(first: 5) { edges { node { title owner { id roles } } } } }",
+    "{ me { id username tasks(first: 3) { edges { node { id description owner { username } } } } } }",
+]
+
+
+@pytest.mark.parametrize("document", SERVER_DOCUMENTS)
+def test_the_servers_answers_are_graphql_cores(document, monkeypatch, make_user, grant_role, client_for):
+    """The server's schema with its execution (shortcut and selection plans) answers, through the
+    whole stack, what the same schema answers when graphql-core executes every field."""
+    from schema import views
+    from schema.schema import build_schema
+    from tasks.models import Task
+
+    viewer = grant_role(make_user("auditor"), "tasks.view_task")
+    for owner in (viewer, make_user("owner")):
+        Task.objects.bulk_create([Task(owner=owner, title=f"{owner.username} {index}") for index in range(3)])
+    client = client_for(viewer)
+    answered = client.execute(document)
+    monkeypatch.setattr(views, "schema", build_schema(tracing=False, shortcut=False))
+    assert views.schema.execution_context_class is BudgetedExecution
+    assert json.dumps(client.execute(document)) == json.dumps(answered)
+    assert answered["data"] is not None

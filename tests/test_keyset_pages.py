@@ -31,7 +31,7 @@ def walk(queryset, ordering, size, backward=False):
     seen, cursor = [], None
     while True:
         page = Page(last=size, before=cursor) if backward else Page(first=size, after=cursor)
-        keys, rows, info = page_of(queryset, ordering, page)
+        keys, rows, info, _ = page_of(queryset, ordering, page)
         seen = pks(rows) + seen if backward else seen + pks(rows)
         if not (info.has_previous_page if backward else info.has_next_page):
             return seen
@@ -46,7 +46,7 @@ def test_pages_forward_and_backward_cover_the_list_once_in_order(tasks):
 
 
 def test_a_page_costs_one_query(tasks):
-    _, _, first = page_of(Task.objects.all(), ("title",), Page(first=2))
+    _, _, first, _ = page_of(Task.objects.all(), ("title",), Page(first=2))
     with CaptureQueriesContext(connection) as captured:
         page_of(Task.objects.all(), ("title",), Page(first=2, after=first.end_cursor))
     assert len(captured) == 1
@@ -54,7 +54,7 @@ def test_a_page_costs_one_query(tasks):
 
 def test_a_cursor_whose_row_left_the_list_must_start_again(tasks):
     queryset = Task.objects.all()
-    _, rows, info = page_of(queryset, ("title",), Page(first=2))
+    _, rows, info, _ = page_of(queryset, ("title",), Page(first=2))
     Task.objects.filter(pk=rows[-1].pk).delete()
     with pytest.raises(ValidationFailed) as refused:
         page_of(queryset, ("title",), Page(first=2, after=info.end_cursor))
@@ -63,7 +63,7 @@ def test_a_cursor_whose_row_left_the_list_must_start_again(tasks):
 
 def test_a_cursor_of_a_row_outside_the_list_is_gone(tasks, bob):
     others = Task.objects.create(owner=bob, title="a")
-    _, _, info = page_of(Task.objects.filter(pk=others.pk), (), Page(first=1))
+    _, _, info, _ = page_of(Task.objects.filter(pk=others.pk), (), Page(first=1))
     with pytest.raises(ValidationFailed):
         page_of(Task.objects.filter(owner__username="alice"), ("title",), Page(first=2, after=info.end_cursor))
 

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.cache.backends.redis import RedisCacheClient
 from django_ratelimit.core import get_usage
+from graphql import build_schema, parse
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.schema import Schema as StrawberrySchema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -20,6 +21,7 @@ from strawberry.types.info import Info
 
 from accounts import ratelimit
 from project.env import RATE_PATTERN
+from schema.execution import BudgetedExecution
 
 
 def parameters(function):
@@ -52,13 +54,27 @@ def test_graphql_cores_execution_methods_that_schema_execution_overrides():
     assert parameters(executor.complete_leaf_value) == ["return_type", "result"]
     assert parameters(executor.settle_in_background) == ["self", "awaitables"]
     assert parameters(executor.execute_operation) == ["self", "serially"]
+    assert parameters(executor.build_per_event_executor) == ["self", "payload"]
+    # build_per_event_executor empties the cache of collected selections, by this name.
+    built = executor.build(build_schema("type Query { a: String }"), parse("{ a }"))
+    assert isinstance(built._relevant_sub_fields, dict)
 
 
 def test_strawberrys_private_hooks_that_the_schema_uses():
-    """schema/schema.py overrides _get_custom_context_kwargs (suggestions hidden outside DEBUG);
-    schema/codenames.py reads the GraphQL return type through Info._raw_info."""
-    assert parameters(StrawberrySchema._get_custom_context_kwargs) == ["self", "operation_extensions", "sync"]
+    """schema/codenames.py reads the GraphQL return type through Info._raw_info."""
     assert parameters(Info.__init__) == ["self", "_raw_info", "_field"]
+
+
+def test_graphql_cores_executor_build_that_schema_execution_overrides(settings):
+    """BudgetedExecution.build hides suggestions outside DEBUG by passing hide_suggestions to
+    graphql-core's Executor.build, which coerces the variables with it."""
+    assert "hide_suggestions" in parameters(StrawberryGraphQLCoreExecutionContext.build)
+    schema = build_schema("enum Colour { RED } type Query { paint(colour: Colour): String }")
+    document = parse("query($colour: Colour) { paint(colour: $colour) }")
+    for debug, suggested in ((False, False), (True, True)):
+        settings.DEBUG = debug
+        errors = BudgetedExecution.build(schema, document, raw_variable_values={"colour": "RDE"})
+        assert ("Did you mean" in errors[0].message) is suggested, errors
 
 
 def test_strawberrys_opentelemetry_extension_that_schema_tracing_adjusts():

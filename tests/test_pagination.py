@@ -83,6 +83,7 @@ def test_forward_and_backward_return_every_task_once_in_order(
         page = tasks_page(client, last=40, before=before, orderBy=order)
         backward = [edge["node"]["id"] for edge in page["edges"]] + backward
         assert page["pageInfo"]["hasNextPage"] == (before is not None)
+        assert page["totalCount"] == 250
         if not page["pageInfo"]["hasPreviousPage"]:
             break
         before = page["pageInfo"]["startCursor"]

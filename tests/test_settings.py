@@ -207,3 +207,15 @@ def test_the_smtp_password_is_in_no_setting_but_email_host_password():
 def test_development_runs_without_a_secret_key():
     result = run_manage("check", env={"DJANGO_DEBUG": "1"})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_execution_shortcut_can_be_turned_off():
+    """GRAPHQL_EXECUTION_SHORTCUT=0 falls back to graphql-core's execution of every field (after an
+    upgrade that breaks the internals the shortcut overrides, tests/test_library_internals.py)."""
+    print_executor = "from schema.schema import schema; print(schema.execution_context_class.__name__)"
+    default = run_manage("shell", "--no-imports", "-c", print_executor, env=PRODUCTION_ENV)
+    assert default.stdout.strip() == "PlainFieldShortcut", default.stderr
+    off = run_manage(
+        "shell", "--no-imports", "-c", print_executor, env={**PRODUCTION_ENV, "GRAPHQL_EXECUTION_SHORTCUT": "0"}
+    )
+    assert off.stdout.strip() == "BudgetedExecution", off.stderr

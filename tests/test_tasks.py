@@ -1,6 +1,7 @@
 """Task queries and mutations as every kind of viewer, through the HTTP endpoint."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import override_settings
 
 from tasks.codenames import CHANGE_TASK, DELETE_TASK, VIEW_TASK
@@ -24,7 +25,10 @@ def actors(alice, bob, make_user, grant_role, client_for):
     viewer = grant_role(make_user("viewer"), VIEW_TASK, role="auditor")
     editor = grant_role(make_user("editor"), CHANGE_TASK, role="editor")
     deleter = grant_role(make_user("deleter"), DELETE_TASK, role="deleter")
+    direct_viewer = make_user("direct")
+    direct_viewer.user_permissions.add(Permission.objects.get(content_type__app_label="tasks", codename="view_task"))
     return {
+        "direct_viewer": client_for(direct_viewer),
         "anonymous": GraphQLClient(),
         "owner": client_for(alice),
         "other": client_for(bob),
@@ -98,6 +102,7 @@ def test_task_has_every_field(actors, task):
         ("other", {"Walk dog"}),
         ("staff", {"Buy milk", "Walk dog"}),
         ("viewer", {"Buy milk", "Walk dog"}),
+        ("direct_viewer", {"Buy milk", "Walk dog"}),  # tasks.view_task held directly, not through a role
         ("editor", {"Buy milk", "Walk dog"}),
         ("deleter", set()),
         ("superuser", {"Buy milk", "Walk dog"}),

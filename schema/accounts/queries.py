@@ -48,4 +48,4 @@ class AccountQueries:
         users = matching_users(visible_users(authenticated_user(info)), search, search_fields=readable)
         # Joined: totpEnabled reads it; roles and the rest load for the whole page (schema.batching).
         users = users.select_related("totp_device")
-        return UserConnection.paginate(users, ordering, page)
+        return UserConnection.paginate(users, ordering, page, info)

@@ -41,4 +41,4 @@ class AuditQueries:
             event_type=type.value if type is not None else None,
             user_id=user_pk_filter(user_id) if user_id is not None else None,
         )
-        return AuditEventConnection.paginate(events, ("-created_at",), page)
+        return AuditEventConnection.paginate(events, ("-created_at",), page, info)

@@ -34,4 +34,4 @@ class TaskQueries:
         order_by: OrderArgument = None,
     ) -> TaskConnection:
         tasks, ordering = task_listing(info, visible_tasks(authenticated_user(info)), filter, order_by)
-        return TaskConnection.paginate(tasks, ordering, page)
+        return TaskConnection.paginate(tasks, ordering, page, info)

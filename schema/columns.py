@@ -1,0 +1,200 @@
+"""Pages read as rows of the columns a document selects, rather than as model instances.
+
+Building a model instance for each row of a page (and one for each row's owner) costs more
+than everything else a list does, and most documents read a few plain columns of each: a
+task's title and dates, its owner's username. When every field a connection's nodes select
+(through fragments too) is such a column, the page is read with `values_list` of just those
+columns and each row becomes a Row: an object holding those columns as attributes, read by
+schema.execution as it reads an instance.
+
+A field is a column when it is plain (schema.execution: no resolver, no arguments, no rule of
+its own) and names a concrete field of the model, or is the global `id` (the primary key), or
+`__typename`; a plain field of a non-null foreign key is a column too when its own selection is
+all columns of the related model. Anything else among the nodes' fields (a resolver, a rule such
+as `email`'s, a nested connection) and the page is read as instances, as before. @skip and
+@include are not evaluated: a skipped field is planned as if it were read.
+
+A connection field's plan is worked out once per (operation, path in it) and kept as long as the
+parsed operation is (schema.limits caches parsed documents), so it is gone with its document.
+"""
+
+import weakref
+
+from django.core.exceptions import FieldDoesNotExist
+from strawberry.types.base import get_object_definition
+from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.nodes import SelectedField
+
+_row_classes = {}
+
+
+class Row:
+    """A row of a page read by a column plan: its columns (and `pk`) as attributes.
+
+    A page is read as Rows only for object types whose is_type_of accepts them
+    (`isinstance(obj, (Task, row_class(Task), cls))`); other types read instances.
+    """
+
+    model = None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} pk={self.pk}>"
+
+
+def row_class(model):
+    """The Row class of `model`'s rows; its object type's is_type_of accepts it."""
+    if model not in _row_classes:
+        _row_classes[model] = type(f"{model.__name__}Row", (Row,), {"model": model})
+    return _row_classes[model]
+
+
+def _flattened(selections):
+    """The fields among `selections`, those of fragments included."""
+    pending = list(selections)
+    while pending:
+        selection = pending.pop(0)
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            pending[:0] = selection.selections
+
+
+def _object_definition(field_type):
+    if isinstance(field_type, LazyType):
+        field_type = field_type.resolve_type()
+    return get_object_definition(field_type)
+
+
+def _is_plain(field):
+    return (
+        type(field) is StrawberryField
+        and field.is_basic_field
+        and not field.arguments
+        and not field.extensions
+        and field.default_resolver is getattr
+    )
+
+
+def _accepts_rows(definition, model):
+    """Whether graphql-core takes a Row of `model` as an object of this type (its is_type_of)."""
+    if definition.is_type_of is None:
+        # Without interfaces graphql-core asks nothing; with them Strawberry asks isinstance.
+        return not definition.interfaces
+    return definition.is_type_of(object.__new__(row_class(model)), None) is True
+
+
+class _ModelColumns:
+    """The columns of one model a selection reads, and the Rows of a related model inside it."""
+
+    def __init__(self, model):
+        self.model = model
+        self.attributes = ["pk"]  # the attribute names of the row, in values_list order
+        self.related = {}  # attribute name -> _ModelColumns
+
+    def plan(self, info, definition, selections):
+        """Add the columns `selections` (on the object type `definition`) read; False when one is not a column."""
+        if not _accepts_rows(definition, self.model):
+            return False
+        name_converter = info.schema.config.name_converter
+        fields = {name_converter.from_field(field): field for field in definition.fields}
+        for selected in _flattened(selections):
+            if selected.name == "__typename":
+                continue
+            field = fields.get(selected.name)
+            if field is None:
+                return False
+            if getattr(field, "reads", None) == ("pk",):
+                continue  # a field computed from the primary key only (the global id): always read
+            if not _is_plain(field):
+                return False
+            try:
+                model_field = self.model._meta.get_field(field.python_name)
+            except FieldDoesNotExist:  # an attribute that is no column
+                return False
+            if model_field.many_to_one and not model_field.null:
+                related = self.related.get(field.python_name) or _ModelColumns(model_field.related_model)
+                if not related.plan(info, _object_definition(field.type), selected.selections):
+                    return False
+                self.related[field.python_name] = related
+            elif model_field.concrete and not model_field.is_relation:
+                if model_field.attname not in self.attributes:
+                    self.attributes.append(model_field.attname)
+            else:
+                return False
+        return True
+
+    def lookups(self, prefix=""):
+        """The values_list lookups of every column, depth first."""
+        yield from (prefix + attribute for attribute in self.attributes)
+        for name, related in self.related.items():
+            yield from related.lookups(f"{prefix}{name}__")
+
+    def builder(self):
+        """`build(values, position)` -> (the Row of the values from `position` on, the next position)."""
+        cls = row_class(self.model)
+        attributes = tuple(self.attributes)
+        width = len(attributes)
+        related = [(name, columns.builder()) for name, columns in self.related.items()]
+
+        def build(values, position):
+            row = object.__new__(cls)
+            fields = row.__dict__
+            fields.update(zip(attributes, values[position : position + width]))
+            position += width
+            for name, build_related in related:
+                fields[name], position = build_related(values, position)
+            return row, position
+
+        return build
+
+
+class ColumnPlan:
+    """How to read a page as Rows: the values_list lookups and how each tuple becomes a Row."""
+
+    def __init__(self, columns):
+        self.lookups = list(columns.lookups())
+        self.build = columns.builder()
+
+    def rows(self, queryset, limit, extra=()):
+        """The Rows of the first `limit` of `queryset`, each with the `extra` annotations too (as attributes)."""
+        build = self.build
+        rows = []
+        width = len(self.lookups)
+        for values in queryset.values_list(*self.lookups, *extra)[:limit]:
+            row, _ = build(values, 0)
+            row.__dict__.update(zip(extra, values[width:]))
+            rows.append(row)
+        return rows
+
+
+def _connection_plan(info, node_type, model):
+    node_definition = get_object_definition(node_type)
+    columns = _ModelColumns(model)
+    for connection in info.selected_fields:
+        for selected in _flattened(connection.selections):
+            if selected.name != "edges":
+                continue  # totalCount, pageInfo, __typename read no node
+            for edge_field in _flattened(selected.selections):
+                if edge_field.name == "node" and not columns.plan(info, node_definition, edge_field.selections):
+                    return None
+    return ColumnPlan(columns)
+
+
+# id(operation) -> (a weak reference to the operation, {path of the field: ColumnPlan or None})
+_plans = {}
+
+
+def column_plan(info, node_type, model):
+    """The ColumnPlan of the connection field of `info` (listing `node_type` objects of `model`),
+    or None when its nodes select something other than columns."""
+    operation = info.operation
+    known = _plans.get(id(operation))
+    if known is None or known[0]() is not operation:
+        key = id(operation)
+        known = _plans[key] = (weakref.ref(operation, lambda _: _plans.pop(key, None)), {})
+    path = tuple(key for key in info.path.as_list() if isinstance(key, str))
+    plans = known[1]
+    if path not in plans:
+        plans[path] = _connection_plan(info, node_type, model)
+    return plans[path]
