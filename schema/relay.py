@@ -34,9 +34,9 @@ This makes the GraphQL types `TaskEdge { cursor node }` and
 
 `ordering` names model fields (a leading "-" means descending); the primary key is added as the
 last key so that every position is unique. Pages are keyset pages. A cursor holds only its
-row's primary key, so nothing the viewer may not read can be decoded from it (API.md section
-4); the page query reads the row's ordering values from the list itself, by subqueries, so rows
-inserted or deleted elsewhere never shift a page, and each page costs one query however deep it
+row's primary key, so nothing the viewer may not read can be decoded from it
+(docs/permissions.md); the page query reads the row's ordering values from the list itself, by
+subqueries, so rows inserted or deleted elsewhere never shift a page, and each page costs one query however deep it
 is (`totalCount`, when selected, is read by the same query without a cursor and costs one more
 with one; both `after` and `before` together, one more).
 A cursor whose row has left the list (deleted, or no longer matching the filter) is

@@ -392,18 +392,26 @@ def test_a_view_task_holder_hears_every_change_with_the_field_rules_of_a_query(a
 
 
 def test_what_a_viewer_may_see_is_decided_at_each_event(alice, bob, grant_role):
-    bob_credential = bearer(bob)
+    bob_credential, alice_credential = bearer(bob), bearer(alice)
 
     async def scenario():
-        async with Socket() as socket:
+        async with Socket() as socket, Socket() as witness:
             await socket.init(bob_credential)
             await socket.subscribe(TITLES)
-            await orm(services.create_task, alice, "Before the role")
+            await witness.init(alice_credential)
+            await witness.subscribe(TITLES)
+            # Who may see an event is decided when this process prepares it for its subscribers
+            # (through Redis, a moment after the commit): Alice hearing her change says it was.
+            async def create_and_wait(owner, title):
+                await orm(services.create_task, owner, title)
+                assert event(await witness.receive())["task"]["title"] == title
+
+            await create_and_wait(alice, "Before the role")
             await orm(grant_role, bob, "tasks.view_task")
-            await orm(services.create_task, alice, "With the role")
+            await create_and_wait(alice, "With the role")
             assert event(await socket.receive())["task"]["title"] == "With the role"
             await orm(bob.groups.clear)
-            await orm(services.create_task, alice, "After the role")
+            await create_and_wait(alice, "After the role")
             await orm(services.create_task, bob, "Bob's own")
             assert event(await socket.receive())["task"]["title"] == "Bob's own"
 
@@ -505,13 +513,13 @@ def test_no_event_reaches_a_socket_once_its_session_is_revoked(alice):
     run(scenario)
 
 
-@override_settings(JWT={**settings.JWT, "ACCESS_TOKEN_LIFETIME": 1})
+@override_settings(JWT={**settings.JWT, "ACCESS_TOKEN_LIFETIME": 2})
 def test_a_socket_closes_when_its_access_token_expires(alice):
-    access = start_session(alice).access
-
     async def scenario():
         async with Socket() as socket:
-            await socket.init({"Authorization": f"Bearer {access}"})
+            # Issued once the socket is open: its lifetime is left for the timer, not the handshake.
+            access = (await orm(start_session, alice)).access
+            assert (await socket.init({"Authorization": f"Bearer {access}"}))["type"] == "connection_ack"
             closed = await socket.closed()
             assert (closed.code, closed.reason) == (4403, "token_expired")
 
@@ -519,11 +527,11 @@ def test_a_socket_closes_when_its_access_token_expires(alice):
 
 
 def test_a_socket_closes_when_its_api_key_expires(alice):
-    _, secret = api_key(alice, expires_at=timezone.now() + timedelta(seconds=1))
-
     async def scenario():
         async with Socket() as socket:
-            await socket.init({"X-API-Key": secret})
+            # Made once the socket is open: its lifetime is left for the timer, not the handshake.
+            _, secret = await orm(api_key, alice, expires_at=timezone.now() + timedelta(seconds=2))
+            assert (await socket.init({"X-API-Key": secret}))["type"] == "connection_ack"
             closed = await socket.closed()
             assert (closed.code, closed.reason) == (4403, "api_key_invalid")
 

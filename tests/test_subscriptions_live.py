@@ -209,7 +209,8 @@ def test_revoking_the_session_over_http_closes_a_real_socket(server):
 
 
 def test_a_real_socket_closes_when_its_access_token_expires(tmp_path):
-    server = UvicornServer(tmp_path, **environment(JWT_ACCESS_TOKEN_LIFETIME="2"))
+    # Long enough for the login, the handshake and the subscription on a loaded machine.
+    server = UvicornServer(tmp_path, **environment(JWT_ACCESS_TOKEN_LIFETIME="5"))
     server.create_user("alice", PASSWORD)
     server.start()
     try:
