@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install graphiql run test migrate schema authorization bench examples
+.PHONY: install graphiql run test lint format migrate schema authorization bench examples
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ run: migrate graphiql
 # One pytest process per core; a file's tests stay in one process, so a test file's live servers start once.
 test: install graphiql
 	$(PY) -m pytest -n auto --dist loadfile
+
+# Style is ruff's (pyproject.toml): lint checks and fails, format rewrites the files.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 schema: install
 	DJANGO_DEBUG=1 $(PY) manage.py export_schema

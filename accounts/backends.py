@@ -4,7 +4,7 @@ from django.db.models import Exists, Q
 
 
 def codenames(permissions):
-    """"app_label.codename" of each permission in a Permission queryset."""
+    """ "app_label.codename" of each permission in a Permission queryset."""
     return {
         f"{app_label}.{codename}"
         for app_label, codename in permissions.values_list("content_type__app_label", "codename").distinct()

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+
 def key_derived_from(secret_key):
     """The default key when FIELD_ENCRYPTION_KEYS is not set: HKDF of DJANGO_SECRET_KEY, so it is
     never the secret key itself, and changing the secret key changes it (see docs/security.md)."""

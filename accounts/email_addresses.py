@@ -15,8 +15,8 @@ from accounts import audit, link_tokens, mails, ratelimit
 from accounts.current_password import require_current_password
 from accounts.email_rules import EMAIL_TAKEN, email_errors
 from accounts.exceptions import ValidationFailed
-from accounts.models import User
 from accounts.mail_queue import send_later
+from accounts.models import User
 
 Purpose = link_tokens.Purpose
 BAD_TOKEN = "This link is not valid: it was used, it expired, or the address changed since. Ask for a new one."

@@ -26,8 +26,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.transaction import TransactionManagementError
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.digests import digest

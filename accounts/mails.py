@@ -30,4 +30,3 @@ def message(name, to, context):
     mail = EmailMultiAlternatives(subject, render_to_string(f"accounts/mail/{name}.txt", context), to=[to])
     mail.attach_alternative(render_to_string(f"accounts/mail/{name}.html", context), "text/html")
     return mail
-

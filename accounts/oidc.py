@@ -268,9 +268,7 @@ def _account_for(provider, claims, meta, attempts=2):
     """The user the identity logs into, and its subject, by the linking rules (see the module's
     docstring). A new user is created, and linked, at once; a link by email waits for success."""
     subject = claims["sub"]
-    identity = (
-        OidcIdentity.objects.select_related("user").filter(issuer=provider.issuer, subject=subject).first()
-    )
+    identity = OidcIdentity.objects.select_related("user").filter(issuer=provider.issuer, subject=subject).first()
     if identity is not None:
         return identity.user, subject
     email = _address(claims)

@@ -18,8 +18,8 @@ from django.db import transaction
 from accounts import apikeys, audit, link_tokens, mails, ratelimit, sessions
 from accounts.email_rules import address_errors
 from accounts.exceptions import ValidationFailed
-from accounts.models import User
 from accounts.mail_queue import send_later
+from accounts.models import User
 
 BAD_TOKEN = "This link is not valid: it was used, it expired, or a newer one replaced it. Ask for a new one."
 

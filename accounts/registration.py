@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts import audit, email_addresses, ratelimit, usernames
-from accounts.exceptions import ValidationFailed
 from accounts.email_rules import email_errors
+from accounts.exceptions import ValidationFailed
 from accounts.models import USERNAME_TAKEN, User
 
 
@@ -52,8 +52,11 @@ def register(username, email, password, password_confirm, meta):
         except IntegrityError:
             # Lost a race with a concurrent registration of the same name or email.
             raise ValidationFailed(
-                {name: messages for name, messages in
-                 {"username": _username_errors(username), "email": email_errors(email)}.items() if messages}
+                {
+                    name: messages
+                    for name, messages in {"username": _username_errors(username), "email": email_errors(email)}.items()
+                    if messages
+                }
                 or {"username": [USERNAME_TAKEN]}
             ) from None
         audit.record(audit.EventType.REGISTER, meta, user=candidate)

@@ -51,9 +51,7 @@ class TotpSetup:
 def setup(user):
     """Store a fresh pending secret (replacing an earlier unconfirmed one) and describe it."""
     secret = pyotp.random_base32()
-    pending = TotpDevice.objects.filter(user=user, confirmed_at__isnull=True).update(
-        secret=secret, last_used_step=None
-    )
+    pending = TotpDevice.objects.filter(user=user, confirmed_at__isnull=True).update(secret=secret, last_used_step=None)
     if not pending:
         try:
             with transaction.atomic():

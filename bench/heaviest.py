@@ -39,9 +39,11 @@ fragment Everything on User {
   }
 }
 """
-ROOTS = [("users", "...Everything")] * 6 + [("tasks", "owner { ...Everything }")] * 5 + [
-    ("auditEvents", "user { ...Everything }")
-] * 5
+ROOTS = (
+    [("users", "...Everything")] * 6
+    + [("tasks", "owner { ...Everything }")] * 5
+    + [("auditEvents", "user { ...Everything }")] * 5
+)
 
 
 def document():
@@ -70,7 +72,9 @@ def main():
     for outer, inner in ((1, 1), (50, 5), (60, 5)):
         variables = {"outer": outer, "inner": inner}
         with CaptureQueriesContext(connection) as captured:
-            response = client.post("/graphql/", {"query": text, "variables": variables}, content_type="application/json")
+            response = client.post(
+                "/graphql/", {"query": text, "variables": variables}, content_type="application/json"
+            )
         answer = response.json()
         limits = answer["data"]["rateLimit"] if answer.get("data") else answer["errors"][0]
         print(f"outer pages of {outer}, inner of {inner}: {len(captured.captured_queries)} SQL queries, {limits}")

@@ -164,7 +164,7 @@ def compare(kind, targets, rounds, seconds):
     try:
         rates = {name: [] for name in targets}
         latencies = {name: [] for name in targets}
-        for name, request in targets.items():  # warm up
+        for request in targets.values():  # warm up
             asyncio.run(load(port, [request], total=200, check=answered))
         for _ in range(rounds):
             for name, request in targets.items():
@@ -175,7 +175,11 @@ def compare(kind, targets, rounds, seconds):
         stop(server)
     figures = {}
     for name in targets:
-        figures[name] = (statistics.median(rates[name]), percentile(latencies[name], 0.5), percentile(latencies[name], 0.99))
+        figures[name] = (
+            statistics.median(rates[name]),
+            percentile(latencies[name], 0.5),
+            percentile(latencies[name], 0.99),
+        )
         rate, p50, p99 = figures[name]
         print(f"  {kind:<8} {name:<28} {rate:7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
     return figures
@@ -202,10 +206,14 @@ def memory_growth(token, task_pk, hidden_pk, total):
                 graphql_request(token, TASK_LIST),
                 graphql_request(token, ONE_TASK, {"id": to_global_id("Task", task_pk)}),
                 graphql_request(token, ME),
-                graphql_request(token, "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Task", task_pk)}),
+                graphql_request(
+                    token, "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Task", task_pk)}
+                ),
                 graphql_request(token, ONE_TASK, {"id": to_global_id("Task", hidden_pk)}),
                 graphql_request(token, "{ me { notAField } }"),
-                graphql_request(token, "query($first: Int) { tasks(first: $first) { totalCount } }", {"first": index % 100}),
+                graphql_request(
+                    token, "query($first: Int) { tasks(first: $first) { totalCount } }", {"first": index % 100}
+                ),
             )
 
     requests = list(itertools.islice(mixed(), 7 * 50))
@@ -232,6 +240,7 @@ def main():
 
     user, task = seed()
     from django.contrib.auth import get_user_model
+
     from tasks.models import Task
 
     other = get_user_model().objects.create_user("other", "other@example.com", "other password 12345")

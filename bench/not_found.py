@@ -46,7 +46,9 @@ def seed():
     call_command("createcachetable", verbosity=0)
     viewer = User.objects.create_user("viewer", "viewer@example.com", "bench password 12345")
     other = User.objects.create_user("other", "other@example.com", "bench password 12345")
-    Task.objects.bulk_create([Task(owner=owner, title=f"Task {index}") for index in range(100) for owner in (viewer, other)])
+    Task.objects.bulk_create(
+        [Task(owner=owner, title=f"Task {index}") for index in range(100) for owner in (viewer, other)]
+    )
     hidden = Task.objects.filter(owner=other).order_by("pk").first().pk
     missing = Task.objects.order_by("-pk").first().pk + 1000
     return start_session(viewer).access, hidden, missing

@@ -35,10 +35,10 @@ json.dump({f"sha256:{sha256(text)}": text for text in DOCUMENTS.values()}, manif
 manifest.close()
 os.environ["GRAPHQL_TRUSTED_DOCUMENTS"] = manifest.name
 
-from bench.run import seed  # noqa: E402  (sets Django up)
 from django.test import Client  # noqa: E402
 
 from accounts.sessions import start_session  # noqa: E402
+from bench.run import seed  # noqa: E402  (sets Django up)
 
 
 def requests_per_second(request, count):
@@ -87,7 +87,9 @@ def main():
             rates[name].append(requests_per_second(request, arguments.requests))
     medians = {name: statistics.median(values) for name, values in rates.items()}
 
-    print(f"{arguments.rounds} rounds x {arguments.requests} requests each; median requests per CPU second (CPU ms/request)")
+    print(
+        f"{arguments.rounds} rounds x {arguments.requests} requests each; median requests per CPU second (CPU ms/request)"
+    )
     for name, rate in medians.items():
         print(f"  {name:<32} {rate:8.0f} req/s  ({1000 / rate:6.2f} ms)")
     for document in DOCUMENTS:

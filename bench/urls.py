@@ -7,4 +7,9 @@ from project.urls import urlpatterns as project_urlpatterns
 router = SimpleRouter()
 router.register("rest/tasks", TaskViewSet, basename="task")
 
-urlpatterns = [*project_urlpatterns, path("plain/tasks/", plain_tasks), path("rest/me/", rest_me), path("", include(router.urls))]
+urlpatterns = [
+    *project_urlpatterns,
+    path("plain/tasks/", plain_tasks),
+    path("rest/me/", rest_me),
+    path("", include(router.urls)),
+]

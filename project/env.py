@@ -53,7 +53,8 @@ def env_choice(name, default, choices):
 
 
 def env_field_codenames(name):
-    """A JSON object mapping "Type.field" to a list of codenames, such as {"Mutation.createTask": ["tasks.add_task"]}."""
+    """A JSON object mapping "Type.field" to a list of codenames, such as
+    {"Mutation.createTask": ["tasks.add_task"]}."""
     try:
         value = json.loads(os.environ.get(name) or "{}")
     except ValueError:

@@ -84,9 +84,7 @@ RATE_LIMITED = Counter(
     ["scope"],
 )
 # `livesum`: the sum over the processes still running; a process that died holds nothing open.
-OPEN_WEBSOCKETS = Gauge(
-    "graphql_auth_open_websockets", "WebSocket connections open now.", multiprocess_mode="livesum"
-)
+OPEN_WEBSOCKETS = Gauge("graphql_auth_open_websockets", "WebSocket connections open now.", multiprocess_mode="livesum")
 ACTIVE_SUBSCRIPTIONS = Gauge(
     "graphql_auth_active_subscriptions", "GraphQL subscriptions running now.", multiprocess_mode="livesum"
 )
@@ -206,4 +204,3 @@ def scrape_allowed(request):
         return True
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), expected.encode())
-

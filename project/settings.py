@@ -42,8 +42,7 @@ if not DEBUG and (
     or len(SECRET_KEY) < 50
 ):
     raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set to a long random value (at least 50 characters) "
-        "when DJANGO_DEBUG is off."
+        "DJANGO_SECRET_KEY must be set to a long random value (at least 50 characters) when DJANGO_DEBUG is off."
     )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
@@ -158,6 +157,7 @@ else:
         },
     }
 
+
 # Live updates (docs/subscriptions.md): task events reach the subscribers of
 # every process through Redis when there is one, else those of this process only. Processes that
 # share a database share its events; a Redis shared by several deployments keeps them apart.
@@ -256,9 +256,7 @@ if JWT["REFRESH_COOKIE_SAMESITE"] == "None" and DEBUG:
 
 # Secrets the server reads back (TOTP secrets) are stored encrypted with these Fernet keys: the
 # first encrypts, all decrypt. Without the variable, one key derived from DJANGO_SECRET_KEY.
-FIELD_ENCRYPTION_KEYS = crypto.checked_keys(
-    env_list("FIELD_ENCRYPTION_KEYS") or [crypto.key_derived_from(SECRET_KEY)]
-)
+FIELD_ENCRYPTION_KEYS = crypto.checked_keys(env_list("FIELD_ENCRYPTION_KEYS") or [crypto.key_derived_from(SECRET_KEY)])
 
 # Two-factor login: the name authenticator apps show next to the account (docs/totp-and-api-keys.md).
 TOTP_ISSUER = env_str("TOTP_ISSUER") or "GraphQL Auth"

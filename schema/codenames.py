@@ -26,6 +26,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -37,7 +38,6 @@ from graphql import (
     get_operation_ast,
     is_abstract_type,
 )
-from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from accounts.exceptions import Forbidden, Unauthenticated
@@ -151,7 +151,9 @@ def reading_verdict(info, type_name, field_name, source=None):
 @cache
 def _strawberry_field(strawberry_schema, type_name, field_name):
     get_graphql_name = strawberry_schema.config.name_converter.get_graphql_name
-    return next(field for field in _definition(strawberry_schema, type_name).fields if get_graphql_name(field) == field_name)
+    return next(
+        field for field in _definition(strawberry_schema, type_name).fields if get_graphql_name(field) == field_name
+    )
 
 
 @cache
@@ -162,7 +164,9 @@ def fields_with_inherited_rules(strawberry_schema):
     for type_name in strawberry_schema._schema.type_map:
         definition = _definition(strawberry_schema, type_name)
         if definition is not None and hasattr(definition, "fields") and inherits_visibility(definition):
-            names.update(f"{type_name}.{get_graphql_name(field)}" for field in definition.fields if not has_own_rule(field))
+            names.update(
+                f"{type_name}.{get_graphql_name(field)}" for field in definition.fields if not has_own_rule(field)
+            )
     return frozenset(names)
 
 

@@ -140,7 +140,7 @@ class _ModelColumns:
         def build(values, position):
             row = object.__new__(cls)
             fields = row.__dict__
-            fields.update(zip(attributes, values[position : position + width]))
+            fields.update(zip(attributes, values[position : position + width], strict=True))
             position += width
             for name, build_related in related:
                 fields[name], position = build_related(values, position)
@@ -163,7 +163,7 @@ class ColumnPlan:
         width = len(self.lookups)
         for values in queryset.values_list(*self.lookups, *extra)[:limit]:
             row, _ = build(values, 0)
-            row.__dict__.update(zip(extra, values[width:]))
+            row.__dict__.update(zip(extra, values[width:], strict=True))
             rows.append(row)
         return rows
 

@@ -55,6 +55,7 @@ CODES = frozenset(
     }
 )
 
+
 class BadRequest(Exception):
     """A request refused before any GraphQL runs (a body that is no JSON object, a document named
     twice): answered with HTTP 400 and this text (schema.views)."""

@@ -12,9 +12,10 @@ resolver, no permission extension: Strawberry's "basic field") needs none of tha
 PlainFieldShortcut does exactly that, and hands everything else to graphql-core unchanged: a
 null, a value that does not serialize or is not of the field's type, a list holding a null,
 @defer, @stream (any directive on the field), field middleware. Those cases are detected before
-any sub-field runs, and failures inside a sub-selection are handled by graphql-core's own handle_field_error, so data, errors,
-their paths and null propagation are graphql-core's own (tests/test_execution.py compares both,
-synchronously and asynchronously, and incremental delivery).
+any sub-field runs, and failures inside a sub-selection are handled by graphql-core's own
+handle_field_error, so data, errors, their paths and null propagation are graphql-core's own
+(tests/test_execution.py compares both, synchronously and asynchronously, and incremental
+delivery).
 
 The shortcut overrides methods of graphql-core's executor that are not public API, pinned by
 tests/test_library_internals.py; GRAPHQL_EXECUTION_SHORTCUT=0 turns it off (BudgetedExecution).

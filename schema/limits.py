@@ -229,7 +229,11 @@ class DocumentLimits(SchemaExtension):
         if not settings.GRAPHQL_INTROSPECTION:
             rules = (*rules, NoSchemaIntrospectionCustomRule)
         arguments = (
-            context.schema._schema, context.graphql_document, rules, not settings.DEBUG, settings.GRAPHQL_MAX_FIELDS
+            context.schema._schema,
+            context.graphql_document,
+            rules,
+            not settings.DEBUG,
+            settings.GRAPHQL_MAX_FIELDS,
         )
         if context.graphql_document is getattr(self.trusted, "document", None):
             errors, node_count = _validate_trusted(self.trusted, *arguments)

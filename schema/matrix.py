@@ -62,7 +62,9 @@ def _reached_through(graphql_schema, strawberry_schema, type_name):
 
 
 def _object_types(graphql_schema):
-    names = [name for name, graphql_type in graphql_schema.type_map.items() if isinstance(graphql_type, GraphQLObjectType)]
+    names = [
+        name for name, graphql_type in graphql_schema.type_map.items() if isinstance(graphql_type, GraphQLObjectType)
+    ]
     roots = [name for name in ("Query", "Mutation", "Subscription") if name in names]
     return roots + sorted(name for name in names if name not in ROOT_TYPES and not name.startswith("__"))
 

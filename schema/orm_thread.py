@@ -43,7 +43,7 @@ async def _run(queue):
         raise
     except Exception as error:  # the hop itself failed
         outcomes = [(False, error)] * len(queue)
-    for (_, future), (returned, value) in zip(queue, outcomes):
+    for (_, future), (returned, value) in zip(queue, outcomes, strict=True):
         if future.done():  # its caller was cancelled meanwhile
             continue
         if returned:

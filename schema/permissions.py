@@ -257,7 +257,9 @@ class IsTokenLogin(ViewerRule):
 
     def verdict_for(self, user, access):
         if access.viewer.api_key is not None:
-            return refused(message="API keys cannot manage credentials; log in with tokenAuth and use the access token.")
+            return refused(
+                message="API keys cannot manage credentials; log in with tokenAuth and use the access token."
+            )
         return ALLOWED
 
     def describe(self):

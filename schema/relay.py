@@ -69,6 +69,7 @@ from schema.batching import group
 from schema.columns import column_plan, row_class
 from schema.permissions import inherit_visibility, lists_objects_of
 
+
 def to_global_id(type_name, pk):
     return relay.to_base64(type_name, pk)
 
@@ -175,7 +176,6 @@ def selects(info, field_name):
         elif selection.name == field_name:
             return True
     return False
-
 
 
 @dataclass(frozen=True)

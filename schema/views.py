@@ -15,7 +15,6 @@ from schema.operation_metrics import count_unmeasured_requests
 from schema.persisted import ID_FIELDS, PersistedDocumentRefusal, requested_document
 from schema.schema import schema
 
-
 # GraphiQL (schema/templates/graphql/graphiql.html, built from schema/graphiql/) loads its
 # scripts, styles and editor workers from this server's static files and talks only to this
 # endpoint, so the browser may refuse everything else. Monaco writes its theme into <style>

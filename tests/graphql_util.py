@@ -58,11 +58,7 @@ def data_queries(captured):
     """The SQL of captured queries, less the rate-limit counters' (every operation spends from its
     viewer's budget there: a table without REDIS_URL, no SQL at all with it) and savepoints."""
     counters = settings.CACHES[settings.RATELIMIT_USE_CACHE].get("LOCATION")
-    return [
-        query["sql"]
-        for query in captured
-        if not (counters in query["sql"] or SAVEPOINT.match(query["sql"]))
-    ]
+    return [query["sql"] for query in captured if not (counters in query["sql"] or SAVEPOINT.match(query["sql"]))]
 
 
 SAVEPOINT = re.compile(r"(ROLLBACK TO |RELEASE )?SAVEPOINT ")

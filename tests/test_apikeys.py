@@ -33,22 +33,25 @@ REVOKE_TOKEN = "mutation Logout($refresh: String!) { revokeToken(refresh: $refre
 
 CREDENTIAL_MUTATIONS = {
     "createApiKey": (
-        'mutation($pw: String!) { createApiKey(name: "another", password: $pw) { secret } }', {"pw": PASSWORD}
+        'mutation($pw: String!) { createApiKey(name: "another", password: $pw) { secret } }',
+        {"pw": PASSWORD},
     ),
     "revokeApiKey": ("mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id } }", {"id": None}),
     "changePassword": (
-        "mutation($old: String!) { changePassword(oldPassword: $old, newPassword: \"a new long passphrase\") "
+        'mutation($old: String!) { changePassword(oldPassword: $old, newPassword: "a new long passphrase") '
         "{ access } }",
         {"old": PASSWORD},
     ),
     "revokeAllTokens": ("mutation { revokeAllTokens }", {}),
     "setupTotp": ("mutation { setupTotp { secret } }", {}),
     "confirmTotp": (
-        'mutation($pw: String!) { confirmTotp(code: "123456", password: $pw) { recoveryCodes } }', {"pw": PASSWORD}
+        'mutation($pw: String!) { confirmTotp(code: "123456", password: $pw) { recoveryCodes } }',
+        {"pw": PASSWORD},
     ),
     "disableTotp": ('mutation($pw: String!) { disableTotp(password: $pw, code: "123456") }', {"pw": PASSWORD}),
     "changeEmail": (
-        'mutation($pw: String!) { changeEmail(newEmail: "new@example.com", password: $pw) }', {"pw": PASSWORD}
+        'mutation($pw: String!) { changeEmail(newEmail: "new@example.com", password: $pw) }',
+        {"pw": PASSWORD},
     ),
 }
 

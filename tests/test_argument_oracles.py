@@ -64,9 +64,7 @@ class TestSearch:
         assert titles(reader.execute(TASKS, {"filter": {"completed": True}})) == ["Diary"]
 
     @override_settings(GRAPHQL_FIELD_CODENAMES={"User.email": [CHANGE_USER]})
-    def test_users_search_matches_the_email_only_for_viewers_who_may_read_it(
-        self, make_user, grant_role, client_for
-    ):
+    def test_users_search_matches_the_email_only_for_viewers_who_may_read_it(self, make_user, grant_role, client_for):
         make_user("bob", email="bob@hidden-employer.example")
         directory = client_for(grant_role(make_user("directory"), VIEW_USER, role="directory"))
         staff = client_for(make_user("staff", is_staff=True))
@@ -76,9 +74,10 @@ class TestSearch:
             assert client.execute(USERS, {"search": "bo"})["data"]["users"]["totalCount"] == 1
         assert manager.execute(USERS, {"search": "hidden-emp"})["data"]["users"]["totalCount"] == 1
 
-
     @override_settings(GRAPHQL_FIELD_CODENAMES={"User.username": [CHANGE_USER]})
-    def test_users_neither_match_nor_sort_by_a_username_the_viewer_may_not_read(self, make_user, grant_role, client_for):
+    def test_users_neither_match_nor_sort_by_a_username_the_viewer_may_not_read(
+        self, make_user, grant_role, client_for
+    ):
         zed = make_user("zed", email="z1@example.com")
         amy = make_user("amy")
         directory = client_for(grant_role(make_user("directory"), VIEW_USER, role="directory"))
@@ -159,5 +158,7 @@ class TestCursors:
             error = only_error(owner.execute(TASKS, {argument: cursor}))
             assert error["extensions"] == {
                 "code": "BAD_USER_INPUT",
-                "fieldErrors": {argument: ["This cursor's item is no longer in the list; start again without a cursor."]},
+                "fieldErrors": {
+                    argument: ["This cursor's item is no longer in the list; start again without a cursor."]
+                },
             }

@@ -107,7 +107,9 @@ ACTIONS = {
     Type.TOKEN_REUSE_DETECTED: (refresh_twice, "alice", False),
     Type.TOKEN_REVOKED: (revoke, "alice", True),
     Type.ALL_TOKENS_REVOKED: (
-        lambda client: logged_in(client).execute("mutation { revokeAllTokens }", **CLIENT), "alice", True
+        lambda client: logged_in(client).execute("mutation { revokeAllTokens }", **CLIENT),
+        "alice",
+        True,
     ),
     Type.PASSWORD_CHANGED: (change_password, "alice", True),
     Type.PASSWORD_RESET: (reset_password, "alice", True),
@@ -210,7 +212,9 @@ def test_the_log_pages_with_cursors(client_for, auditor, alice):
     assert len(ids) == 3
 
 
-@pytest.mark.parametrize("user_id", ["not an id", to_global_id("Task", 1), to_global_id("User", "x"), to_global_id("User", "²")])
+@pytest.mark.parametrize(
+    "user_id", ["not an id", to_global_id("Task", 1), to_global_id("User", "x"), to_global_id("User", "²")]
+)
 def test_a_user_filter_that_is_not_a_user_id_is_bad_input(client_for, auditor, user_id):
     error = only_error(client_for(auditor).execute(AUDIT_EVENTS, {"userId": user_id}))
     assert error["extensions"]["code"] == "BAD_USER_INPUT"

@@ -23,7 +23,9 @@ def fields_without_a_rule(strawberry_schema):
             continue
         definition = strawberry_schema.get_type_by_name(name)
         type_rule = name not in ROOT_TYPES and inherits_visibility(definition)
-        missing += [f"{name}.{field.python_name}" for field in definition.fields if not (has_own_rule(field) or type_rule)]
+        missing += [
+            f"{name}.{field.python_name}" for field in definition.fields if not (has_own_rule(field) or type_rule)
+        ]
     return missing
 
 

@@ -46,9 +46,7 @@ def test_rules_describe_themselves():
     assert "| `title` | inherited from `Task` |" in printed
 
 
-@override_settings(
-    GRAPHQL_FIELD_CODENAMES={"Task": [VIEW_TASK], "Mutation.createTask": ["tasks.add_task"]}
-)
+@override_settings(GRAPHQL_FIELD_CODENAMES={"Task": [VIEW_TASK], "Mutation.createTask": ["tasks.add_task"]})
 def test_configured_codenames_are_shown_where_they_apply():
     printed = matrix()
     assert (

@@ -92,8 +92,12 @@ def test_plain_http_is_redirected_when_asked(client):
 def settings_value(name, env):
     code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
     return subprocess.run(
-        [sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "project.settings"},
-        cwd=settings.BASE_DIR, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "project.settings"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 
 

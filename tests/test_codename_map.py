@@ -60,8 +60,8 @@ TASKS = "{ tasks { totalCount } }"
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 OWN_TASKS = "{ me { username tasks { totalCount } } }"
 THROUGH_THE_OWNER = "query($id: ID!) { task(id: $id) { owner { tasks { edges { node { title } } } } } }"
-CREATE = "mutation { createTask(input: {title: \"New\"}) { id } }"
-UPDATE = "mutation($id: ID!) { updateTask(id: $id, input: {title: \"Changed\"}) { id } }"
+CREATE = 'mutation { createTask(input: {title: "New"}) { id } }'
+UPDATE = 'mutation($id: ID!) { updateTask(id: $id, input: {title: "Changed"}) { id } }'
 
 
 class TestTypeLevelKeys:
@@ -120,7 +120,9 @@ class TestTypeLevelKeys:
 
     @override_settings(GRAPHQL_FIELD_CODENAMES={"Task": [VIEW_TASK]})
     def test_other_types_stay_open(self, owner, alice):
-        result = owner.execute("query($id: ID!) { node(id: $id) { id } me { username } }", {"id": to_global_id("User", alice.pk)})
+        result = owner.execute(
+            "query($id: ID!) { node(id: $id) { id } me { username } }", {"id": to_global_id("User", alice.pk)}
+        )
         assert "errors" not in result, result
 
     @override_settings(GRAPHQL_FIELD_CODENAMES={"User": [VIEW_USER]})
@@ -130,7 +132,9 @@ class TestTypeLevelKeys:
         error = only_error(owner.execute(document, {"id": to_global_id("Task", task.pk)}))
         assert error["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_USER]}
         assert only_error(owner.execute("{ me { username } }"))["extensions"]["required"] == [VIEW_USER]
-        assert "errors" not in owner.execute("query($id: ID!) { task(id: $id) { title } }", {"id": to_global_id("Task", task.pk)})
+        assert "errors" not in owner.execute(
+            "query($id: ID!) { task(id: $id) { title } }", {"id": to_global_id("Task", task.pk)}
+        )
 
 
 class TestTokenPayloadViewer:
@@ -169,7 +173,9 @@ class TestTokenPayloadViewer:
         result = GraphQLClient().execute(document, {"refresh": refresh})
         assert only_error(result)["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_TASK]}
         assert not RefreshToken.objects.filter(consumed_at__isnull=False).exists()
-        retry = GraphQLClient().execute("mutation($r: String!) { refreshToken(refresh: $r) { access } }", {"r": refresh})
+        retry = GraphQLClient().execute(
+            "mutation($r: String!) { refreshToken(refresh: $r) { access } }", {"r": refresh}
+        )
         assert "errors" not in retry, retry
 
     @override_settings(GRAPHQL_FIELD_CODENAMES={"Task.description": [VIEW_TASK]})

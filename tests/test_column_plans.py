@@ -42,7 +42,7 @@ def reads_instances(sql):
     return '"accounts_user"."password"' in sql and '"accounts_loginsession"' not in sql
 
 
-@pytest.mark.parametrize("document, as_rows", list(zip(DOCUMENTS, ROWS)))
+@pytest.mark.parametrize("document, as_rows", list(zip(DOCUMENTS, ROWS, strict=True)))
 @pytest.mark.parametrize("variables", [{"no": False}, {"no": True}])
 def test_rows_answer_what_instances_answer(viewer, client_for, monkeypatch, document, as_rows, variables):
     client = client_for(viewer)
@@ -54,5 +54,5 @@ def test_rows_answer_what_instances_answer(viewer, client_for, monkeypatch, docu
     assert planned["data"] is not None, planned
     assert json.dumps(planned) == json.dumps(instances)
     assert len(data_queries(with_plans)) == len(data_queries(without_plans))
-    page_queries = [sql for sql in data_queries(with_plans) if '"tasks_task"' in sql or "FROM \"accounts_user\"" in sql]
+    page_queries = [sql for sql in data_queries(with_plans) if '"tasks_task"' in sql or 'FROM "accounts_user"' in sql]
     assert any(reads_instances(sql) for sql in page_queries) is not as_rows, page_queries

@@ -22,7 +22,11 @@ def test_defaults_match_the_contract():
     assert (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_MAX_TOKENS) == (10, 15, 2000)
     assert settings.GRAPHQL_MAX_FIELDS == 200
     assert settings.GRAPHQL_MAX_BODY_BYTES == 100 * 1024
-    assert (settings.LOGIN_RATE_LIMIT, settings.REGISTER_RATE_LIMIT, settings.TOKEN_RATE_LIMIT) == ("5/m", "20/h", "60/m")
+    assert (settings.LOGIN_RATE_LIMIT, settings.REGISTER_RATE_LIMIT, settings.TOKEN_RATE_LIMIT) == (
+        "5/m",
+        "20/h",
+        "60/m",
+    )
     assert not settings.GRAPHQL_INTROSPECTION and not settings.GRAPHIQL
 
 
@@ -49,7 +53,7 @@ def test_a_chain_of_fragments_that_doubles_at_each_step_is_measured_without_expa
     query = "{ ...F0 }\n" + chain + "fragment F40 on Query { x: __typename }"
     error = only_error(gql.execute(query))
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-    assert f"{2 ** 40} aliases" in error["message"]
+    assert f"{2**40} aliases" in error["message"]
 
 
 def test_cyclic_fragments_are_refused(gql):
@@ -62,7 +66,7 @@ def test_cyclic_fragments_are_refused(gql):
     [
         ("{ me { id } }", 1),
         ("{ me { tasks { edges { node { id } } } } }", 4),
-        ("{ node(id: \"x\") { ... on User { id } } }", 1),
+        ('{ node(id: "x") { ... on User { id } } }', 1),
         ("{ ...Me } fragment Me on Query { me { ...Name } } fragment Name on User { username }", 1),
         ("{ me { __typename tasks { totalCount } } }", 2),
     ],

@@ -37,7 +37,13 @@ PUBLIC_FIELDS = {
     # The budget of whoever asks: a refused credential's client address (tests/test_budget.py).
     "Query.rateLimit",
 }
-SAMPLE_SCALARS = {"ID": to_global_id("Task", 1), "String": "x", "Int": 1, "Boolean": False, "DateTime": "2099-01-01T00:00:00Z"}
+SAMPLE_SCALARS = {
+    "ID": to_global_id("Task", 1),
+    "String": "x",
+    "Int": 1,
+    "Boolean": False,
+    "DateTime": "2099-01-01T00:00:00Z",
+}
 
 
 def sample(graphql_type):
@@ -114,7 +120,9 @@ def test_with_an_expired_token(alices_tokens, document, variables):
 
 @pytest.mark.parametrize(("document", "variables"), ROOT_OPERATIONS)
 def test_with_a_revoked_token(alices_tokens, document, variables):
-    GraphQLClient().execute("mutation($r: String!) { revokeToken(refresh: $r) { revoked } }", {"r": alices_tokens["refresh"]})
+    GraphQLClient().execute(
+        "mutation($r: String!) { revokeToken(refresh: $r) { revoked } }", {"r": alices_tokens["refresh"]}
+    )
     client = GraphQLClient().authenticate(alices_tokens["access"])
     assert refusal(client.execute(document, variables)) == ("UNAUTHENTICATED", "token_revoked")
 

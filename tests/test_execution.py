@@ -86,14 +86,40 @@ def tag(label):
 
 
 ITEMS = [
-    Row(name="a", missing="x", maybe=None, count=1, colour=Colour.RED, tag=tag("t"), maybe_tag=None,
-        tags=[tag("1"), tag("2")], maybe_tags=[tag("3")]),
-    Row(name="b", missing=None, maybe="y", count="not a number", colour=Colour.RED, tag=tag(None),
-        maybe_tag=tag(None), tags=[tag("4"), Row(other=1)], maybe_tags=[tag("5"), None]),
-    Row(name="c", missing="z", maybe="w", count=3, colour=Colour.RED, tag=Row(other=2), maybe_tag=Row(),
-        tags=[], maybe_tags=None),
+    Row(
+        name="a",
+        missing="x",
+        maybe=None,
+        count=1,
+        colour=Colour.RED,
+        tag=tag("t"),
+        maybe_tag=None,
+        tags=[tag("1"), tag("2")],
+        maybe_tags=[tag("3")],
+    ),
+    Row(
+        name="b",
+        missing=None,
+        maybe="y",
+        count="not a number",
+        colour=Colour.RED,
+        tag=tag(None),
+        maybe_tag=tag(None),
+        tags=[tag("4"), Row(other=1)],
+        maybe_tags=[tag("5"), None],
+    ),
+    Row(
+        name="c",
+        missing="z",
+        maybe="w",
+        count=3,
+        colour=Colour.RED,
+        tag=Row(other=2),
+        maybe_tag=Row(),
+        tags=[],
+        maybe_tags=None,
+    ),
 ]
-
 
 
 @strawberry.type

@@ -8,10 +8,11 @@ The budget is FUZZ_EXAMPLES documents per test, a few seconds in all.
 """
 
 import json
-from datetime import timezone
+from datetime import UTC
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 
 from accounts.models import AuditEvent
@@ -27,7 +28,7 @@ CONTRACT_CODES = {
     "OTP_INVALID", "RATE_LIMITED", "GRAPHQL_VALIDATION_FAILED", "OIDC_FAILED",
 }  # fmt: skip
 
-DATETIMES = st.datetimes(timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat())
+DATETIMES = st.datetimes(timezones=st.just(UTC)).map(lambda moment: moment.isoformat())
 
 
 def documents(mode, object_ids):

@@ -38,4 +38,3 @@ def test_the_content_security_policy_allows_no_other_origin(client):
     assert sources["style-src"] == {"'self'", "'unsafe-inline'"}
     assert sources["font-src"] == sources["img-src"] == {"'self'", "data:"}
     assert sources["frame-ancestors"] == sources["base-uri"] == sources["form-action"] == {"'none'"}
-

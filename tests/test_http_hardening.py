@@ -144,7 +144,7 @@ def test_nul_characters_are_answered_without_a_server_error(client_for, make_use
 
 def test_a_lone_surrogate_in_variables_is_refused_but_an_escaped_pair_is_text(as_user, alice):
     client = as_user(alice)
-    create = 'mutation($t: String!) { createTask(input: {title: $t}) { title } }'
+    create = "mutation($t: String!) { createTask(input: {title: $t}) { title } }"
 
     def send(escaped_title):
         body = '{"query": %s, "variables": {"t": "%s"}}' % (json.dumps(create), escaped_title)

@@ -42,7 +42,9 @@ def test_pages_forward_and_backward_cover_the_list_once_in_order(tasks):
     queryset = Task.objects.all()
     assert walk(queryset, ("title",), 4) == expected_order(tasks)
     assert walk(queryset, ("title",), 4, backward=True) == expected_order(tasks)
-    assert walk(queryset, ("-title",), 1) == [task.pk for task in sorted(tasks, key=lambda t: (t.title, t.pk), reverse=True)]
+    assert walk(queryset, ("-title",), 1) == [
+        task.pk for task in sorted(tasks, key=lambda t: (t.title, t.pk), reverse=True)
+    ]
 
 
 def test_a_page_costs_one_query(tasks):
@@ -98,6 +100,14 @@ def test_a_paginated_resolver_shows_the_four_arguments_and_receives_one_page():
     def resolver(self, info, page: Page, search: str | None = None):
         return page, search
 
-    assert list(inspect.signature(resolver).parameters) == ["self", "info", "first", "after", "last", "before", "search"]
+    assert list(inspect.signature(resolver).parameters) == [
+        "self",
+        "info",
+        "first",
+        "after",
+        "last",
+        "before",
+        "search",
+    ]
     assert resolver(None, None, first=2, after="x", search="s") == (Page(first=2, after="x"), "s")
     assert resolver(None, None) == (Page(), None)

@@ -15,7 +15,6 @@ from django.core.cache.backends.redis import RedisCacheClient
 from django_ratelimit.core import get_usage
 from graphql import build_schema, parse
 from strawberry.extensions.tracing import OpenTelemetryExtension
-from strawberry.schema.schema import Schema as StrawberrySchema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.info import Info
 
@@ -123,7 +122,14 @@ def test_authlibs_openid_client_that_accounts_oidc_builds_on():
 
     assert parameters(OAuth2Mixin.create_authorization_url) == ["self", "redirect_uri", "kwargs"]
     assert parameters(OAuth2Mixin.fetch_access_token) == ["self", "redirect_uri", "kwargs"]
-    assert parameters(OpenIDMixin.parse_id_token) == ["self", "token", "nonce", "claims_options", "claims_cls", "leeway"]
+    assert parameters(OpenIDMixin.parse_id_token) == [
+        "self",
+        "token",
+        "nonce",
+        "claims_options",
+        "claims_cls",
+        "leeway",
+    ]
     client = oidc._ProviderClient(framework=None, client_id="a", client_secret="b", client_kwargs={})
     assert client.client_kwargs == {}
     assert "authlib.jose" not in sys.modules

@@ -34,7 +34,8 @@ def test_the_viewer_of_one_login_is_not_the_viewer_of_another_field(gql, alice, 
     result = gql.execute(
         """mutation {
           a: tokenAuth(username: "alice", password: "%s") { user { username } }
-        }""" % PASSWORD
+        }"""
+        % PASSWORD
     )
     assert "errors" not in result
     assert only_error(gql.execute("{ me { username } }"))["extensions"]["reason"] == "missing_credentials"

@@ -3,7 +3,6 @@
 import io
 import logging
 from datetime import UTC, datetime, timedelta
-
 from unittest.mock import patch
 
 import pytest
@@ -13,10 +12,9 @@ from django.db import transaction
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from accounts.checks import check_at_startup
 from accounts import mail_queue as queue
 from accounts import mail_worker as worker
-from accounts.checks import NO_TRANSPORT
+from accounts.checks import NO_TRANSPORT, check_at_startup
 from tests.graphql_util import PASSWORD, GraphQLClient
 from tests.mail_util import delivered, queued_jobs, run_mail_queue
 from tests.smtp_server import SmtpServer, text_of

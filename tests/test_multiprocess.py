@@ -29,7 +29,7 @@ class Server(GunicornServer):
         served_before = self.served_by()
         with ThreadPoolExecutor(max_workers=count) as pool:
             results = list(pool.map(lambda _: self.post(*args, **kwargs), range(count)))
-        return results, self.served_by()[len(served_before):]
+        return results, self.served_by()[len(served_before) :]
 
     def on_several_workers(self, count, *args, **kwargs):
         """Answers of concurrent batches of a harmless request, until two workers or more have answered."""

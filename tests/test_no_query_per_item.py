@@ -127,7 +127,13 @@ def crowd(make_user, grant_role):
     AuditEvent.objects.bulk_create([AuditEvent(type="LOGIN_SUCCESS", user=user) for user in everyone])
     ApiKey.objects.bulk_create(
         [
-            ApiKey(user=viewer, name=f"key {index}", prefix=f"{name}{index}", secret_hash="x", expires_at=now + timedelta(days=1))
+            ApiKey(
+                user=viewer,
+                name=f"key {index}",
+                prefix=f"{name}{index}",
+                secret_hash="x",
+                expires_at=now + timedelta(days=1),
+            )
             for name, viewer in viewers.items()
             for index in range(ITEMS)
         ]
@@ -159,7 +165,8 @@ def test_every_list_inside_a_list_costs_the_same_queries_for_1_item_and_for_50(c
     for document in documents:
         queries_for(client, document, ITEMS)  # a first run loads what later runs find cached
     costs = {
-        document: [queries_for(client, document, ITEMS), queries_for(client, document, 1, ITEMS)] for document in documents
+        document: [queries_for(client, document, ITEMS), queries_for(client, document, 1, ITEMS)]
+        for document in documents
     }
     keys = ApiKey.objects.filter(user=crowd[viewer])
     keys.exclude(pk=keys.first().pk).delete()  # apiKeys holds all the viewer's keys: now one

@@ -53,7 +53,7 @@ def test_the_tokens_of_mailed_links_are_in_no_log_line_or_audit_event(caplog):
     client = GraphQLClient()
     account = {"username": "erin", "email": "erin@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD}
     client.execute("mutation ($input: RegisterInput!) { register(input: $input) { id } }", {"input": account})
-    client.execute("mutation { requestPasswordReset(email: \"erin@example.com\") }")
+    client.execute('mutation { requestPasswordReset(email: "erin@example.com") }')
     run_mail_queue()
     verification, reset = (token_in(message) for message in delivered("erin@example.com"))
     client.execute("mutation ($t: String!) { verifyEmail(token: $t) }", {"t": verification})

@@ -63,7 +63,9 @@ def test_variables_count_with_their_values_in_one_cached_shape(viewer):
 
 
 def test_connections_without_first_or_last_count_the_default_page_size(viewer):
-    three_deep = "{ tasks { edges { node { owner { tasks { edges { node { owner { tasks { totalCount } } } } } } } } } }"
+    three_deep = (
+        "{ tasks { edges { node { owner { tasks { edges { node { owner { tasks { totalCount } } } } } } } } } }"
+    )
     assert "errors" not in viewer.execute(three_deep)  # 20 + 400 + 8000
     with override_settings(GRAPHQL_PAGE_SIZE=22):
         assert refusal(viewer.execute(three_deep))["extensions"]["nodeCount"] == 22 + 22**2 + 22**3

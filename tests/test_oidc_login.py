@@ -169,7 +169,9 @@ def test_no_secret_of_the_flow_reaches_a_log_line_or_the_audit_log(gql, oidc_pro
 
 def test_the_refresh_token_of_an_oidc_session_rotates_like_any_other(gql, oidc_provider):
     payload = log_in(gql, oidc_provider)["data"]["oidcLogin"]
-    refreshed = gql.execute("mutation ($r: String!) { refreshToken(refresh: $r) { access } }", {"r": payload["refresh"]})
+    refreshed = gql.execute(
+        "mutation ($r: String!) { refreshToken(refresh: $r) { access } }", {"r": payload["refresh"]}
+    )
     assert "errors" not in refreshed, refreshed
 
 
@@ -180,7 +182,7 @@ def test_with_cookie_the_refresh_token_goes_into_the_cookie_as_with_tokenauth(gq
 
     result = browser.execute(
         "mutation ($code: String!, $state: String!) {"
-        "  oidcLogin(provider: \"honest\", code: $code, state: $state, cookie: true) { access refresh } }",
+        '  oidcLogin(provider: "honest", code: $code, state: $state, cookie: true) { access refresh } }',
         {"code": back.code, "state": back.state},
     )
 
@@ -297,7 +299,9 @@ def test_the_redirect_uri_must_be_one_of_the_configured_ones_exactly(gql):
         error = only_error(result)
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert list(error["extensions"]["fieldErrors"]) == ["redirectUri"]
-    allowed = gql.execute(AUTHORIZATION_URL, {"provider": clients.HONEST, "redirectUri": "https://app.example.com/signed-in"})
+    allowed = gql.execute(
+        AUTHORIZATION_URL, {"provider": clients.HONEST, "redirectUri": "https://app.example.com/signed-in"}
+    )
     assert "errors" not in allowed
 
 
@@ -430,7 +434,7 @@ def test_otp_attempts_spend_the_same_budget_as_tokenauth(gql, oidc_provider, mak
     # tokenAuth for grace, from another address, meets the budget her OTP attempts spent.
     elsewhere = GraphQLClient()
     elsewhere.headers = {"REMOTE_ADDR": "192.0.2.7"}
-    login = "mutation { tokenAuth(username: \"grace_h\", password: \"%s\") { access } }" % PASSWORD
+    login = 'mutation { tokenAuth(username: "grace_h", password: "%s") { access } }' % PASSWORD
     assert error_codes(elsewhere.execute(login)) == ["RATE_LIMITED"]
 
 
@@ -439,10 +443,14 @@ def test_a_user_made_by_a_provider_has_no_password_to_log_in_with_or_to_confirm(
     ada = GraphQLClient().authenticate(access)
 
     for password in ("", "!", User.objects.get().password):
-        login = gql.execute('mutation ($p: String!) { tokenAuth(username: "ada", password: $p) { access } }', {"p": password})
+        login = gql.execute(
+            'mutation ($p: String!) { tokenAuth(username: "ada", password: $p) { access } }', {"p": password}
+        )
         assert error_codes(login) == ["INVALID_CREDENTIALS"]
     no_password = ["This account has no password yet: set one with requestPasswordReset."]
-    change = ada.execute('mutation { changePassword(oldPassword: "x", newPassword: "a brand new passphrase") { access } }')
+    change = ada.execute(
+        'mutation { changePassword(oldPassword: "x", newPassword: "a brand new passphrase") { access } }'
+    )
     assert only_error(change)["extensions"] == {"code": "BAD_USER_INPUT", "fieldErrors": {"oldPassword": no_password}}
     key = ada.execute('mutation { createApiKey(name: "k", password: "") { secret } }')
     assert only_error(key)["extensions"] == {"code": "BAD_USER_INPUT", "fieldErrors": {"password": no_password}}
@@ -462,7 +470,9 @@ def test_both_mutations_are_rate_limited_per_client_ip(gql, oidc_provider, setti
     # Another address has its own count.
     elsewhere = GraphQLClient()
     elsewhere.headers = {"REMOTE_ADDR": "192.0.2.8"}
-    assert "errors" not in elsewhere.execute(AUTHORIZATION_URL, {"provider": clients.HONEST, "redirectUri": REDIRECT_URI})
+    assert "errors" not in elsewhere.execute(
+        AUTHORIZATION_URL, {"provider": clients.HONEST, "redirectUri": REDIRECT_URI}
+    )
 
 
 def test_identities_are_for_the_user_themself_and_staff(gql, oidc_provider, make_user, client_for, grant_role):
@@ -493,7 +503,10 @@ def test_an_unreachable_provider_is_unavailable(gql, settings):
         closed_port = probe.getsockname()[1]
     settings.OIDC_PROVIDERS = (Provider("down", f"http://127.0.0.1:{closed_port}/o", "client", "secret"),)
 
-    assert reason(gql.execute(AUTHORIZATION_URL, {"provider": "down", "redirectUri": REDIRECT_URI})) == "provider_unavailable"
+    assert (
+        reason(gql.execute(AUTHORIZATION_URL, {"provider": "down", "redirectUri": REDIRECT_URI}))
+        == "provider_unavailable"
+    )
     assert reason(finish(gql, "down", "code", "state")) == "invalid_state"  # no state was ever made for it
 
 

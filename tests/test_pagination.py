@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.graphql_util import only_error
 from schema.relay import to_global_id
 from tasks.models import Task
+from tests.graphql_util import only_error
 
 PAGE = """
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter, $orderBy: TaskOrder) {
@@ -58,9 +58,7 @@ def tasks_page(client, **variables):
 
 
 @pytest.mark.parametrize("field, direction", ORDERINGS)
-def test_forward_and_backward_return_every_task_once_in_order(
-    client_for, owner, many_tasks, field, direction
-):
+def test_forward_and_backward_return_every_task_once_in_order(client_for, owner, many_tasks, field, direction):
     client = client_for(owner)
     order = {"field": field, "direction": direction}
     expected = expected_ids(many_tasks, field, direction)
@@ -289,6 +287,8 @@ def encoded(values):
 @pytest.mark.parametrize("argument", ["after", "before"])
 def test_extreme_cursors_are_answered_without_a_server_error(client_for, owner, order, values, argument):
     Task.objects.create(owner=owner, title="x")
-    result = client_for(owner).execute(PAGE, {argument: encoded(values), "orderBy": {"field": order, "direction": "ASC"}})
+    result = client_for(owner).execute(
+        PAGE, {argument: encoded(values), "orderBy": {"field": order, "direction": "ASC"}}
+    )
     codes = [error["extensions"]["code"] for error in result.get("errors", [])]
     assert codes in ([], ["BAD_USER_INPUT"])

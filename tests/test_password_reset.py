@@ -216,9 +216,7 @@ def test_two_factor_login_stays_on_after_a_reset(alice):
 @override_settings(LOGIN_RATE_LIMIT="1/m")
 def test_reset_password_does_not_spend_the_password_budget(alice):
     GraphQLClient().execute(LOGIN, {"username": "alice", "password": "wrong"})
-    assert error_codes(GraphQLClient().execute(LOGIN, {"username": "alice", "password": PASSWORD})) == [
-        "RATE_LIMITED"
-    ]
+    assert error_codes(GraphQLClient().execute(LOGIN, {"username": "alice", "password": PASSWORD})) == ["RATE_LIMITED"]
     assert reset(reset_token()) == {"data": {"resetPassword": True}}
 
 

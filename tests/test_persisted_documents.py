@@ -127,9 +127,7 @@ def test_relay_compilers_documents_run_by_doc_id_with_their_variables(alice, ali
     Task.objects.create(owner=alice, title="one")
     page = data_of(alice_http.post(doc_id=RELAY_IDS["TaskListPaginationQuery"], variables={"count": 5}))
     assert [edge["node"]["title"] for edge in page["tasks"]["edges"]] == ["one"]
-    login = Http().post(
-        doc_id=RELAY_IDS["accountLoginMutation"], variables={"username": "alice", "password": PASSWORD}
-    )
+    login = Http().post(doc_id=RELAY_IDS["accountLoginMutation"], variables={"username": "alice", "password": PASSWORD})
     assert data_of(login)["tokenAuth"]["user"]["username"] == "alice"
 
 
@@ -355,7 +353,11 @@ def manage(*args, **environment):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings", "DJANGO_DEBUG": "1", **environment}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -7,7 +7,6 @@ its viewer's budget in the rate-limit counters' cache, a table of the database w
 import re
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 

@@ -151,8 +151,11 @@ def test_registration_is_limited_to_twenty_an_hour_per_address(gql, clock):
 
 @override_settings(REGISTER_RATE_LIMIT="1/m")
 def test_invalid_registrations_count_too(gql, clock):
-    assert error_codes(GraphQLClient().execute(REGISTER, {"input": {
-        "username": "x", "email": "bad", "password": "1", "passwordConfirm": "2"}})) == ["BAD_USER_INPUT"]
+    assert error_codes(
+        GraphQLClient().execute(
+            REGISTER, {"input": {"username": "x", "email": "bad", "password": "1", "passwordConfirm": "2"}}
+        )
+    ) == ["BAD_USER_INPUT"]
     assert error_codes(register(gql, 1)) == ["RATE_LIMITED"]
 
 

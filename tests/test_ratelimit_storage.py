@@ -176,4 +176,3 @@ def test_a_redis_that_hides_its_policy_gets_a_warning_not_a_refusal(redis_policy
     assert rate_limit_cache_issues() == [(issue, checks.WARNING)]
     importlib.reload(project.wsgi)
     assert issue in capsys.readouterr().err
-

@@ -201,7 +201,10 @@ def test_guessing_the_old_password_is_rate_limited_like_logging_in(tokens, alice
 
 @pytest.mark.parametrize(
     "ending",
-    ["revokeAllTokens", 'changePassword(oldPassword: "%s", newPassword: "a brand new passphrase") { access }' % PASSWORD],
+    [
+        "revokeAllTokens",
+        'changePassword(oldPassword: "%s", newPassword: "a brand new passphrase") { access }' % PASSWORD,
+    ],
 )
 def test_fields_after_the_session_ends_in_the_same_document_do_not_run(tokens, alice, ending):
     document = 'mutation { first: %s then: createTask(input: {title: "after"}) { id } }' % ending

@@ -22,7 +22,9 @@ mutation($username: String!, $password: String!, $cookie: Boolean) {
 """
 REFRESH = "mutation { refreshToken { access refresh refreshExpiresAt } }"
 REFRESH_TO = "mutation($cookie: Boolean) { refreshToken(cookie: $cookie) { access refresh } }"
-REFRESH_BODY = "mutation($r: String, $cookie: Boolean) { refreshToken(refresh: $r, cookie: $cookie) { access refresh } }"
+REFRESH_BODY = (
+    "mutation($r: String, $cookie: Boolean) { refreshToken(refresh: $r, cookie: $cookie) { access refresh } }"
+)
 REVOKE = "mutation { revokeToken { revoked } }"
 REVOKE_BODY = "mutation($r: String) { revokeToken(refresh: $r) { revoked } }"
 CHANGE_PASSWORD = """

@@ -10,7 +10,10 @@ def test_an_answer_is_utf8_json_without_escapes(alice, client_for):
     Task.objects.create(owner=alice, title="Café ✓ 東京")
     client = client_for(alice)
     response = client.http.post(
-        "/graphql/", {"query": "{ tasks { edges { node { title } } } }"}, content_type="application/json", **client.headers
+        "/graphql/",
+        {"query": "{ tasks { edges { node { title } } } }"},
+        content_type="application/json",
+        **client.headers,
     )
     assert response["Content-Type"] == "application/json"
     assert "Café ✓ 東京".encode() in response.content

@@ -17,8 +17,12 @@ from tests.graphql_util import PASSWORD, GraphQLClient
 
 KEY_A, KEY_B = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 SETUP = "mutation { setupTotp { secret } }"
-CONFIRM = "mutation($code: String!, $password: String) { confirmTotp(code: $code, password: $password) { recoveryCodes } }"
-LOGIN = "mutation($u: String!, $p: String!, $otp: String) { tokenAuth(username: $u, password: $p, otp: $otp) { access } }"
+CONFIRM = (
+    "mutation($code: String!, $password: String) { confirmTotp(code: $code, password: $password) { recoveryCodes } }"
+)
+LOGIN = (
+    "mutation($u: String!, $p: String!, $otp: String) { tokenAuth(username: $u, password: $p, otp: $otp) { access } }"
+)
 
 
 def stored_secret(user):
@@ -79,7 +83,9 @@ def test_the_migration_encrypts_plain_secrets_and_decrypts_them_going_back(trans
     executor.migrate(before)
     try:
         with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO accounts_totpdevice (user_id, secret) VALUES (%s, %s)", [alice.pk, "JBSWY3DPEHPK3PXP"])
+            cursor.execute(
+                "INSERT INTO accounts_totpdevice (user_id, secret) VALUES (%s, %s)", [alice.pk, "JBSWY3DPEHPK3PXP"]
+            )
         executor = MigrationExecutor(connection)
         executor.migrate(after)
         assert crypto.decrypt(stored_secret(alice)) == "JBSWY3DPEHPK3PXP"

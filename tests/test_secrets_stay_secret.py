@@ -16,9 +16,13 @@ def test_no_password_or_token_reaches_the_logs_or_the_audit_log(caplog):
     register = """mutation($p: String!) { register(input: {username: "carol", email: "carol@example.com",
                   password: $p, passwordConfirm: $p}) { id } }"""
     gql.execute(register, {"p": PASSWORD})
-    gql.execute('mutation($p: String!) { tokenAuth(username: "carol", password: $p) { access } }', {"p": "wrong-guess-123"})
+    gql.execute(
+        'mutation($p: String!) { tokenAuth(username: "carol", password: $p) { access } }', {"p": "wrong-guess-123"}
+    )
     tokens = gql.login("carol")
-    rotated = gql.execute("mutation($r: String!) { refreshToken(refresh: $r) { access refresh } }", {"r": tokens["refresh"]})
+    rotated = gql.execute(
+        "mutation($r: String!) { refreshToken(refresh: $r) { access refresh } }", {"r": tokens["refresh"]}
+    )
     gql.execute("mutation($r: String!) { refreshToken(refresh: $r) { access } }", {"r": tokens["refresh"]})
     fresh = gql.login("carol")
     GraphQLClient().authenticate(fresh["access"]).execute(
@@ -42,9 +46,7 @@ def test_unexpected_errors_are_masked_and_logged_without_the_arguments(alice, mo
         raise RuntimeError(f"database exploded near {password}")
 
     monkeypatch.setattr(login, "log_in", explode)
-    result = GraphQLClient().execute(
-        'mutation { tokenAuth(username: "alice", password: "hunter2-secret") { access } }'
-    )
+    result = GraphQLClient().execute('mutation { tokenAuth(username: "alice", password: "hunter2-secret") { access } }')
 
     error = only_error(result)
     # Beside the code, only the request's id (tests/test_request_id.py).

@@ -51,12 +51,16 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
     ("variable", "value", "complaint"),
     [
         # Any other algorithm would start the server, then fail every login with INTERNAL_SERVER_ERROR.
-        *(("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512, RS256, ES256, EdDSA")
-          for algorithm in ("none", "PS256", "hs256")),
+        *(
+            ("JWT_ALGORITHM", algorithm, "JWT_ALGORITHM must be one of HS256, HS384, HS512, RS256, ES256, EdDSA")
+            for algorithm in ("none", "PS256", "hs256")
+        ),
         ("JWT_SIGNING_KEY", "short-key", "JWT_SIGNING_KEY must be at least 32 characters"),
         ("JWT_SESSION_MAX_LIFETIME", "0", "JWT_SESSION_MAX_LIFETIME must be a positive number of seconds"),
-        *(("GRAPHQL_FIELD_CODENAMES", value, "GRAPHQL_FIELD_CODENAMES must be a JSON object") for value in
-          ("not json", '["tasks.add_task"]', '{"Mutation.createTask": "tasks.add_task"}')),
+        *(
+            ("GRAPHQL_FIELD_CODENAMES", value, "GRAPHQL_FIELD_CODENAMES must be a JSON object")
+            for value in ("not json", '["tasks.add_task"]', '{"Mutation.createTask": "tasks.add_task"}')
+        ),
         # Every key creation would fail, or no refusal would ever be audited.
         ("API_KEY_MAX_LIFETIME", "0", "API_KEY_MAX_LIFETIME must be a positive number of seconds"),
         ("AUDIT_MAX_EVENTS_PER_MINUTE", "0", "AUDIT_MAX_EVENTS_PER_MINUTE must be at least 1"),
@@ -65,8 +69,10 @@ def test_production_refuses_a_missing_or_default_secret_key(secret):
         # Every cookie login would fail when the name is set on the response.
         ("JWT_REFRESH_COOKIE_NAME", "refresh token", "JWT_REFRESH_COOKIE_NAME must be a cookie name"),
         # Mail that could never be sent, or links that could never carry their token.
-        *(("EMAIL_URL", value, "EMAIL_URL must look like smtp://") for value in
-          ("smtps://host", "http://mail.example.com", "smtp://", "mail.example.com", "file://")),
+        *(
+            ("EMAIL_URL", value, "EMAIL_URL must look like smtp://")
+            for value in ("smtps://host", "http://mail.example.com", "smtp://", "mail.example.com", "file://")
+        ),
         ("EMAIL_URL", "smtp://host?tls=1&ssl=1", "EMAIL_URL takes ?tls=1 or ?ssl=1 (not both)"),
         ("EMAIL_URL", "smtp://host?starttls=1", "EMAIL_URL takes ?tls=1 or ?ssl=1"),
         ("EMAIL_URL", "smtp://host:port", "EMAIL_URL has a port that is not a number"),
@@ -90,7 +96,11 @@ def test_a_value_the_server_cannot_use_stops_it_at_startup(variable, value, comp
 
 
 def test_traces_over_a_protocol_that_is_not_installed_stop_the_server_at_startup():
-    environment = {**PRODUCTION_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    environment = {
+        **PRODUCTION_ENV,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+    }
     result = run_manage("check", env=environment)
     assert result.returncode != 0
     assert "OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf is installed, not 'grpc'" in result.stderr

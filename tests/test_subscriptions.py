@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import transaction
-from graphql import parse
 from django.test import override_settings
 from django.utils import timezone
+from graphql import parse
 
 from accounts import apikeys
 from accounts.models import LoginSession
@@ -270,9 +270,7 @@ def test_a_message_that_is_not_one_of_the_protocol_closes_the_socket(alice, mess
     run(scenario)
 
 
-def test_a_subscription_named_by_a_trusted_documents_id_runs_and_text_is_refused_in_trusted_only_mode(
-    alice, tmp_path
-):
+def test_a_subscription_named_by_a_trusted_documents_id_runs_and_text_is_refused_in_trusted_only_mode(alice, tmp_path):
     manifest = tmp_path / "persisted-queries.json"
     manifest.write_text(json.dumps({"task-events": TASK_EVENTS}))
     credential = bearer(alice)
@@ -400,6 +398,7 @@ def test_what_a_viewer_may_see_is_decided_at_each_event(alice, bob, grant_role):
             await socket.subscribe(TITLES)
             await witness.init(alice_credential)
             await witness.subscribe(TITLES)
+
             # Who may see an event is decided when this process prepares it for its subscribers
             # (through Redis, a moment after the commit): Alice hearing her change says it was.
             async def create_and_wait(owner, title):

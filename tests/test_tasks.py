@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import override_settings
 
-from tasks.codenames import CHANGE_TASK, DELETE_TASK, VIEW_TASK
-from tests.graphql_util import GraphQLClient, error_codes, only_error
 from schema.relay import to_global_id
+from tasks.codenames import CHANGE_TASK, DELETE_TASK, VIEW_TASK
 from tasks.models import Task
+from tests.graphql_util import GraphQLClient, error_codes, only_error
 
 TASK_FIELDS = "id title description completed createdAt updatedAt owner { username }"
 
@@ -161,7 +161,10 @@ def test_create_task_keeps_what_it_is_given(actors):
         ({"title": "x" * 201}, {"title": ["Must be at most 200 characters."]}),
         ({"title": "ok", "description": "x" * 10_001}, {"description": ["Must be at most 10000 characters."]}),
         ({"title": "nul\x00"}, {"title": ["Must not contain NUL characters or lone surrogates."]}),
-        ({"title": "ok", "description": "a\x00b"}, {"description": ["Must not contain NUL characters or lone surrogates."]}),
+        (
+            {"title": "ok", "description": "a\x00b"},
+            {"description": ["Must not contain NUL characters or lone surrogates."]},
+        ),
         ({"title": "ok", "description": None}, {"description": ["Must be text."]}),
         ({"title": "ok", "completed": None}, {"completed": ["Must be true or false."]}),
     ],
@@ -296,7 +299,8 @@ def test_another_users_ids_leave_their_data_unchanged(actors, task):
 
 @pytest.mark.parametrize("document", [TASK, DELETE])
 @pytest.mark.parametrize(
-    "bad_id", ["garbage", "", "VGFzazp4", to_global_id("Task", "-1"), to_global_id("Task", "²"), to_global_id("Task", "١")]
+    "bad_id",
+    ["garbage", "", "VGFzazp4", to_global_id("Task", "-1"), to_global_id("Task", "²"), to_global_id("Task", "١")],
 )
 def test_malformed_ids_are_bad_input(actors, document, bad_id):
     error = only_error(actors["owner"].execute(document, {"id": bad_id}))
@@ -346,7 +350,9 @@ class TestConfiguredCodenames:
     def test_a_field_without_its_own_rule_can_require_a_codename(self, actors, task):
         error = only_error(actors["owner"].execute(TASK, {"id": task_id(task)}))
         assert error["extensions"] == {"code": "FORBIDDEN", "required": [VIEW_TASK]}
-        without_description = actors["owner"].execute("query($id: ID!) { task(id: $id) { title } }", {"id": task_id(task)})
+        without_description = actors["owner"].execute(
+            "query($id: ID!) { task(id: $id) { title } }", {"id": task_id(task)}
+        )
         assert without_description == {"data": {"task": {"title": "Buy milk"}}}
         assert "errors" not in actors["viewer"].execute(TASK, {"id": task_id(task)})
 

@@ -105,7 +105,9 @@ def test_a_server_with_the_console_exporter_prints_its_spans(tmp_path):
 
 
 def test_an_operation_has_its_request_parse_validation_and_resolver_spans(alice, spans):
-    response = post({"query": LOGIN, "variables": {"username": "alice", "password": PASSWORD}, "operationName": "Login"})
+    response = post(
+        {"query": LOGIN, "variables": {"username": "alice", "password": PASSWORD}, "operationName": "Login"}
+    )
     assert "errors" not in response.json()
 
     finished = spans()
@@ -127,7 +129,9 @@ def test_plain_fields_get_no_span_of_their_own(alice, client_for, spans):
 
 
 def test_no_span_holds_a_password_a_token_a_variable_or_the_document(alice, spans):
-    tokens = post({"query": LOGIN, "variables": {"username": "alice", "password": PASSWORD}}).json()["data"]["tokenAuth"]
+    tokens = post({"query": LOGIN, "variables": {"username": "alice", "password": PASSWORD}}).json()["data"][
+        "tokenAuth"
+    ]
     # The refresh token as a variable, then written into the document itself.
     successor = post({"query": REFRESH, "variables": {"refresh": tokens["refresh"]}}).json()["data"]["refreshToken"]
     post({"query": REFRESH, "variables": {"refresh": successor["refresh"]}})

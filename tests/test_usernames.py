@@ -126,9 +126,10 @@ def test_concurrent_registrations_of_case_variants_create_one_account():
     created = [result for result in results.values() if result.get("data")]
     refused = [only_error(result)["extensions"] for result in results.values() if not result.get("data")]
     assert len(created) == 1 and User.objects.count() == 1
-    assert refused == [
-        {"code": "BAD_USER_INPUT", "fieldErrors": {"username": ["A user with that username already exists."]}}
-    ] * 3
+    assert (
+        refused
+        == [{"code": "BAD_USER_INPUT", "fieldErrors": {"username": ["A user with that username already exists."]}}] * 3
+    )
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,9 @@ class TestFieldRulesThroughTaskOwners:
         }
 
     def test_a_holder_of_view_user_reads_email_but_not_roles(self, actors, grant_role):
-        result = actors["user_viewer"].execute(USER_NODE.replace("email", "email roles"), {"id": to_global_id("User", Task.objects.get().owner_id)})
+        result = actors["user_viewer"].execute(
+            USER_NODE.replace("email", "email roles"), {"id": to_global_id("User", Task.objects.get().owner_id)}
+        )
         assert result["data"]["node"] == {"username": "alice", "email": "alice@example.com", "roles": None}
         assert error_codes(result) == ["FORBIDDEN"]
 
@@ -157,7 +159,7 @@ def test_user_tasks_for_a_holder_of_both_codenames(alice, make_user, grant_role,
 def test_me_tasks_filters_and_orders(client_for, alice):
     Task.objects.bulk_create([Task(owner=alice, title=title, completed=title == "B") for title in "CAB"])
     result = client_for(alice).execute(
-        '{ me { tasks(filter: {completed: false}, orderBy: {field: TITLE, direction: ASC}) { edges { node { title } } } } }'
+        "{ me { tasks(filter: {completed: false}, orderBy: {field: TITLE, direction: ASC}) { edges { node { title } } } } }"
     )
     assert [edge["node"]["title"] for edge in result["data"]["me"]["tasks"]["edges"]] == ["A", "C"]
 
@@ -185,7 +187,9 @@ class TestSetUserRoles:
         return sorted(user.groups.values_list("name", flat=True))
 
     def test_a_holder_of_change_user_grants_a_role_whose_codenames_they_hold(self, roles, manager, alice, client_for):
-        result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["readers"]})
+        result = client_for(manager).execute(
+            SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["readers"]}
+        )
         assert result == {"data": {"setUserRoles": {"username": "alice"}}}
         assert self.roles_of(alice) == ["readers"]
 
@@ -206,7 +210,9 @@ class TestSetUserRoles:
 
     def test_keeping_or_removing_roles_whose_codenames_they_hold(self, roles, manager, alice, client_for):
         alice.groups.add(roles["readers"], Group.objects.get(name="managers"))
-        result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["managers"]})
+        result = client_for(manager).execute(
+            SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["managers"]}
+        )
         assert result["data"]["setUserRoles"]["username"] == "alice"
         assert self.roles_of(alice) == ["managers"]
         client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": []})
@@ -231,9 +237,13 @@ class TestSetUserRoles:
 
     def test_granting_and_removing_at_once_lists_every_missing_codename(self, roles, manager, alice, client_for):
         roles["deleters"] = Group.objects.create(name="deleters")
-        roles["deleters"].permissions.add(Permission.objects.get(content_type__app_label="tasks", codename="delete_task"))
+        roles["deleters"].permissions.add(
+            Permission.objects.get(content_type__app_label="tasks", codename="delete_task")
+        )
         alice.groups.add(roles["admins"])
-        result = client_for(manager).execute(SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["deleters"]})
+        result = client_for(manager).execute(
+            SET_ROLES, {"userId": to_global_id("User", alice.pk), "roles": ["deleters"]}
+        )
         assert only_error(result)["extensions"] == {
             "code": "FORBIDDEN",
             "required": ["accounts.delete_user", DELETE_TASK],

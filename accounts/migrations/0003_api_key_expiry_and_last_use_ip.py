@@ -16,21 +16,20 @@ def expire_keys_that_never_expired(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_usernames_and_session_ends'),
+        ("accounts", "0002_usernames_and_session_ends"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apikey',
-            name='last_used_ip',
+            model_name="apikey",
+            name="last_used_ip",
             field=models.GenericIPAddressField(blank=True, null=True),
         ),
         migrations.RunPython(expire_keys_that_never_expired, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='apikey',
-            name='expires_at',
+            model_name="apikey",
+            name="expires_at",
             field=models.DateTimeField(),
         ),
     ]

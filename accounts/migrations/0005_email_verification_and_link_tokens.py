@@ -10,36 +10,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_totp_secrets_encrypted'),
+        ("accounts", "0004_totp_secrets_encrypted"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='verified_email',
-            field=models.EmailField(blank=True, default='', editable=False, max_length=254),
+            model_name="user",
+            name="verified_email",
+            field=models.EmailField(blank=True, default="", editable=False, max_length=254),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='type',
-            field=models.CharField(choices=[('REGISTER', 'Register'), ('LOGIN_SUCCESS', 'Login Success'), ('LOGIN_FAILURE', 'Login Failure'), ('RATE_LIMITED', 'Rate Limited'), ('TOKEN_REFRESH', 'Token Refresh'), ('TOKEN_REUSE_DETECTED', 'Token Reuse Detected'), ('TOKEN_REVOKED', 'Token Revoked'), ('ALL_TOKENS_REVOKED', 'All Tokens Revoked'), ('PASSWORD_CHANGED', 'Password Changed'), ('TOTP_ENABLED', 'Totp Enabled'), ('TOTP_DISABLED', 'Totp Disabled'), ('OTP_FAILURE', 'Otp Failure'), ('API_KEY_CREATED', 'Api Key Created'), ('API_KEY_REVOKED', 'Api Key Revoked'), ('PERMISSION_DENIED', 'Permission Denied'), ('PASSWORD_RESET', 'Password Reset'), ('EMAIL_VERIFIED', 'Email Verified'), ('EMAIL_CHANGED', 'Email Changed')], max_length=32),
+            model_name="auditevent",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("REGISTER", "Register"),
+                    ("LOGIN_SUCCESS", "Login Success"),
+                    ("LOGIN_FAILURE", "Login Failure"),
+                    ("RATE_LIMITED", "Rate Limited"),
+                    ("TOKEN_REFRESH", "Token Refresh"),
+                    ("TOKEN_REUSE_DETECTED", "Token Reuse Detected"),
+                    ("TOKEN_REVOKED", "Token Revoked"),
+                    ("ALL_TOKENS_REVOKED", "All Tokens Revoked"),
+                    ("PASSWORD_CHANGED", "Password Changed"),
+                    ("TOTP_ENABLED", "Totp Enabled"),
+                    ("TOTP_DISABLED", "Totp Disabled"),
+                    ("OTP_FAILURE", "Otp Failure"),
+                    ("API_KEY_CREATED", "Api Key Created"),
+                    ("API_KEY_REVOKED", "Api Key Revoked"),
+                    ("PERMISSION_DENIED", "Permission Denied"),
+                    ("PASSWORD_RESET", "Password Reset"),
+                    ("EMAIL_VERIFIED", "Email Verified"),
+                    ("EMAIL_CHANGED", "Email Changed"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='LinkToken',
+            name="LinkToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('PASSWORD_RESET', 'Password Reset'), ('EMAIL_ADDRESS', 'Email Address')], max_length=16)),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('state', models.CharField(max_length=64)),
-                ('sent_to', models.EmailField(max_length=254)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='link_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("PASSWORD_RESET", "Password Reset"), ("EMAIL_ADDRESS", "Email Address")],
+                        max_length=16,
+                    ),
+                ),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("state", models.CharField(max_length=64)),
+                ("sent_to", models.EmailField(max_length=254)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="link_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'purpose'], name='accounts_li_user_id_64d998_idx')],
+                "indexes": [models.Index(fields=["user", "purpose"], name="accounts_li_user_id_64d998_idx")],
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_email_verification_and_link_tokens'),
+        ("accounts", "0005_email_verification_and_link_tokens"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='request_id',
-            field=models.CharField(blank=True, default='', max_length=128),
+            model_name="auditevent",
+            name="request_id",
+            field=models.CharField(blank=True, default="", max_length=128),
         ),
     ]

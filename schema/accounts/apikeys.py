@@ -60,7 +60,9 @@ class CreateApiKeyPayload:
 
 @strawberry.type
 class ApiKeyQueries:
-    @protected_field(IsAuthenticated(), description="The viewer's API keys, newest first, revoked and expired included.")
+    @protected_field(
+        IsAuthenticated(), description="The viewer's API keys, newest first, revoked and expired included."
+    )
     def api_keys(self, info: strawberry.Info) -> list[ApiKey]:
         return list(apikeys.keys_of(authenticated_user(info)))
 

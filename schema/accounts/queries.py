@@ -23,7 +23,9 @@ class AccountQueries:
         description="Any object by its global id; objects the viewer may not see are NOT_FOUND.",
     )
     def node(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global object id.")]
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global object id.")],
     ) -> relay.Node | None:
         # Before the lookup, so that an object the viewer may not see answers as a missing one does.
         check_type_codenames(info, node_type_name(id))

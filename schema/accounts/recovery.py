@@ -28,8 +28,7 @@ class RecoveryMutations:
     @protected_mutation(
         AllowAny(),
         description=(
-            "Set a new password with a reset link's token. Ends every session and API key of the user; "
-            "does not log in."
+            "Set a new password with a reset link's token. Ends every session and API key of the user; does not log in."
         ),
     )
     def reset_password(

@@ -12,9 +12,7 @@ from accounts import cookies
 from accounts.exceptions import Forbidden, Unauthenticated
 
 CSRF = "csrf"
-CSRF_MESSAGE = (
-    "The refresh cookie is only used by a POST with Content-Type: application/json from an allowed Origin."
-)
+CSRF_MESSAGE = "The refresh cookie is only used by a POST with Content-Type: application/json from an allowed Origin."
 
 
 def _attributes(request):

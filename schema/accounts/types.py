@@ -1,9 +1,8 @@
 from datetime import datetime
 
 import strawberry
-from strawberry import relay
-
 from django.db.models import prefetch_related_objects
+from strawberry import relay
 
 from accounts import models
 from accounts.backends import load_codenames
@@ -24,8 +23,8 @@ from schema.permissions import (
 )
 from schema.relay import ModelNode, Page, connection_type, global_id_field, paginated
 from schema.tasks.types import FilterArgument, OrderArgument, TaskConnection, task_listing
-from tasks.codenames import VIEW_TASK
 from tasks import models as tasks_models
+from tasks.codenames import VIEW_TASK
 from tasks.selectors import SEES_ALL_TASKS, can_see_all_tasks, visible_tasks
 
 SELF_OR_STAFF = IsSelf() | IsStaff()
@@ -68,9 +67,7 @@ class User(ModelNode):
         device = getattr(root, "totp_device", None)
         return device is not None and device.is_confirmed
 
-    @protected_field(
-        SELF_OR_STAFF, description="Names of the OpenID Connect providers linked to the account, sorted."
-    )
+    @protected_field(SELF_OR_STAFF, description="Names of the OpenID Connect providers linked to the account, sorted.")
     def identities(self, root: strawberry.Parent[models.User]) -> list[str] | None:
         batch_of(root).load("oidc_identities", lambda users: prefetch_related_objects(users, "oidc_identities"))
         return identity_names(root)

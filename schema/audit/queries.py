@@ -29,9 +29,7 @@ class AuditQueries:
         self,
         info: strawberry.Info,
         page: Page,
-        type: Annotated[
-            AuditEventType | None, strawberry.argument(description="Only events of this type.")
-        ] = None,
+        type: Annotated[AuditEventType | None, strawberry.argument(description="Only events of this type.")] = None,
         user_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only events about this user (a User id).")
         ] = None,

@@ -49,9 +49,7 @@ def _load_viewer(authorization, api_key, client_ip):
 def _credential(connection_params):
     """(Authorization, X-API-Key) of connection_init's payload, whatever the case of their names."""
     params = {str(name).lower(): value for name, value in connection_params.items()}
-    return tuple(
-        None if params.get(name) is None else str(params[name]) for name in ("authorization", "x-api-key")
-    )
+    return tuple(None if params.get(name) is None else str(params[name]) for name in ("authorization", "x-api-key"))
 
 
 def _request_meta(scope):

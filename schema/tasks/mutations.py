@@ -57,7 +57,9 @@ class TaskMutations:
         input: Annotated[UpdateTaskInput, strawberry.argument(description="The changes.")],
     ) -> Task:
         changes = {
-            name: getattr(input, name) for name in services.EDITABLE_FIELDS if getattr(input, name) is not strawberry.UNSET
+            name: getattr(input, name)
+            for name in services.EDITABLE_FIELDS
+            if getattr(input, name) is not strawberry.UNSET
         }
         return services.update_task(authenticated_user(info), parse_pk(id, "Task"), changes)
 

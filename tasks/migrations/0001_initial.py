@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,18 +15,32 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True, default='', validators=[django.core.validators.MaxLengthValidator(10000)])),
-                ('completed', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True, default="", validators=[django.core.validators.MaxLengthValidator(10000)]
+                    ),
+                ),
+                ("completed", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tasks", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['owner', 'created_at', 'id'], name='task_owner_created'), models.Index(fields=['owner', 'updated_at', 'id'], name='task_owner_updated'), models.Index(fields=['owner', 'title', 'id'], name='task_owner_title')],
+                "indexes": [
+                    models.Index(fields=["owner", "created_at", "id"], name="task_owner_created"),
+                    models.Index(fields=["owner", "updated_at", "id"], name="task_owner_updated"),
+                    models.Index(fields=["owner", "title", "id"], name="task_owner_title"),
+                ],
             },
         ),
     ]

@@ -30,7 +30,6 @@ from tests.oidc_provider.clients import (
 )
 
 
-
 class MisbehavingValidator(OAuth2Validator):
     def get_claim_dict(self, request):
         claims = super().get_claim_dict(request)

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-
 from django_tasks_db.management.commands.db_worker import valid_interval
 
 from accounts import mail_worker as worker
