@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import audit, ratelimit
+from accounts.compiled_lookup import CompiledLookup
 from accounts.current_password import require_current_password
 from accounts.digests import digest
 from accounts.exceptions import NotFound, Unauthenticated, ValidationFailed
@@ -30,6 +31,8 @@ SECRET_PATTERN = re.compile(rf"({BRAND}[0-9a-f]{{{2 * PREFIX_RANDOM_BYTES}}})_[A
 # every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length
+# The key with its owner, which every request with a key reads.
+KEY_WITH_USER = CompiledLookup(ApiKey, "prefix", related="user")
 
 
 def create(user, name, read_only, expires_at, password, meta):
@@ -131,7 +134,7 @@ def authenticate(secret, client_ip=None):
     match = SECRET_PATTERN.fullmatch(secret.strip())
     if match is None:
         raise Unauthenticated(Unauthenticated.API_KEY_INVALID)
-    key = ApiKey.objects.select_related("user").filter(prefix=match[1]).first()
+    key = KEY_WITH_USER.find(match[1])
     if key is None or not hmac.compare_digest(key.secret_hash, digest(match[0])):
         raise Unauthenticated(Unauthenticated.API_KEY_INVALID)
     now = timezone.now()

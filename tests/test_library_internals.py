@@ -12,6 +12,9 @@ from importlib.metadata import version
 import pytest
 import time_machine
 from django.core.cache.backends.redis import RedisCacheClient
+from django.db.models.expressions import Col
+from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.query import Query
 from django_ratelimit.core import get_usage
 from graphql import build_schema, parse
 from strawberry.extensions.tracing import OpenTelemetryExtension
@@ -19,6 +22,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.info import Info
 
 from accounts import ratelimit
+from accounts.models import LoginSession, User
 from project.env import RATE_PATTERN
 from schema.execution import BudgetedExecution
 
@@ -74,6 +78,25 @@ def test_graphql_cores_executor_build_that_schema_execution_overrides(settings):
         settings.DEBUG = debug
         errors = BudgetedExecution.build(schema, document, raw_variable_values={"colour": "RDE"})
         assert ("Did you mean" in errors[0].message) is suggested, errors
+
+
+@pytest.mark.django_db
+def test_djangos_sql_compiler_that_accounts_compiled_lookup_runs_again():
+    """CompiledLookup keeps what Query.get_compiler(using).as_sql() made (SQL, parameters, the
+    select list of (Col, sql, alias) whose targets name the fields) and converts each row with the
+    compiler's get_converters and apply_converters."""
+    assert parameters(Query.get_compiler) == ["self", "using", "connection", "elide_empty"]
+    assert parameters(SQLCompiler.as_sql) == ["self", "with_limits", "with_col_aliases"]
+    assert parameters(SQLCompiler.get_converters) == ["self", "expressions"]
+    assert parameters(SQLCompiler.apply_converters) == ["self", "rows", "converters"]
+    compiler = LoginSession.objects.select_related("user").filter(pk="0" * 32).query.get_compiler(using="default")
+    compiler.as_sql()  # which fills compiler.select
+    assert all(isinstance(column, Col) for column, _, _ in compiler.select)
+    assert [column.target for column, _, _ in compiler.select] == [
+        *LoginSession._meta.concrete_fields, *User._meta.concrete_fields,
+    ]  # fmt: skip
+    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    assert all(isinstance(position, int) for position in converters)
 
 
 def test_strawberrys_opentelemetry_extension_that_schema_tracing_adjusts():

@@ -1,5 +1,9 @@
 """accounts.tokens below HTTP: what a token of each kind claims, and every way decoding refuses one."""
 
+import base64
+import hashlib
+import hmac
+import json
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
@@ -82,6 +86,40 @@ def test_a_tampered_token_is_invalid():
     token = tokens.ACCESS.issue(user(), session()).token
     assert refusal(tokens.ACCESS, with_payload(token, {**claims_of(token), "user_id": "8"})) == Unauthenticated.INVALID
     assert refusal(tokens.ACCESS, "not.a.token") == Unauthenticated.INVALID
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def signed_under_header(header_segment, claims):
+    """`claims` signed with the server's HMAC key under a header segment of our choosing (PyJWT
+    itself refuses to write a header with a kid that is not a string)."""
+    payload = _b64(json.dumps(claims).encode())
+    secret = settings.JWT["KEYS"].signing_key.signing
+    signature = hmac.new(secret.encode(), f"{header_segment}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header_segment}.{payload}.{_b64(signature)}"
+
+
+@pytest.mark.parametrize(
+    "header_segment",
+    [
+        _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": None}).encode()),
+        _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": ["a"]}).encode()),
+        _b64(json.dumps(["alg", "HS256"]).encode()),
+        _b64(b'{"alg": "HS256", "kid": '),
+        _b64(b"\xff\xfe"),
+        "*not base64*",
+        "",
+    ],
+    ids=["null kid", "list kid", "not an object", "not JSON", "not UTF-8", "not base64", "empty"],
+)
+def test_a_token_whose_header_is_not_a_jwt_header_is_invalid(header_segment):
+    """The key is picked from the header before PyJWT verifies the token; a header it cannot read
+    is invalid, and so is one PyJWT would refuse even under the right signature."""
+    assert settings.JWT["KEYS"].algorithm == "HS256"
+    claims = claims_of(tokens.ACCESS.issue(user(), session()).token)
+    assert refusal(tokens.ACCESS, signed_under_header(header_segment, claims)) == Unauthenticated.INVALID
 
 
 @pytest.mark.parametrize(
