@@ -13,7 +13,6 @@ attacker which ids exist. docs/permissions.md; docs/performance.md has the figur
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 
@@ -35,6 +34,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.sessions import start_session  # noqa: E402
+from bench.timing_pairs import alternating, report  # noqa: E402
 from schema.relay import to_global_id  # noqa: E402
 from tasks.models import Task  # noqa: E402
 
@@ -79,22 +79,10 @@ def main():
     for _ in range(200):  # warm up caches and the interpreter
         hidden(), missing()
 
-    hidden_ms, missing_ms = [], []
-    for index in range(arguments.pairs):
-        if index % 2:
-            hidden_ms.append(hidden())
-            missing_ms.append(missing())
-        else:
-            missing_ms.append(missing())
-            hidden_ms.append(hidden())
-    differences = [h - m for h, m in zip(hidden_ms, missing_ms, strict=True)]
-    quartiles = statistics.quantiles(differences, n=4)
+    hidden_ms, missing_ms = alternating(hidden, missing, arguments.pairs)
 
     print(f"{arguments.pairs} pairs, task(id:) answered NOT_FOUND; median ms per request")
-    print(f"  hidden task (another user's)  {statistics.median(hidden_ms):6.3f}")
-    print(f"  missing task (no such id)     {statistics.median(missing_ms):6.3f}")
-    print(f"  median of hidden - missing    {statistics.median(differences):+6.3f}")
-    print(f"  interquartile range of that   {quartiles[0]:+6.3f} .. {quartiles[2]:+6.3f}")
+    report("hidden task (another user's)", hidden_ms, "missing task (no such id)", missing_ms)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ docs/performance.md has the figures.
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 
@@ -38,6 +37,7 @@ from django.test import Client  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.timing_pairs import alternating, report  # noqa: E402
 
 REQUEST = "mutation($email: String!) { requestPasswordReset(email: $email) }"
 KNOWN, UNKNOWN = "alice@example.com", "nobody@example.com"
@@ -75,23 +75,11 @@ def main():
     for _ in range(50):  # warm up caches, counters and the interpreter
         known(), unknown()
 
-    known_ms, unknown_ms = [], []
-    for index in range(arguments.pairs):
-        if index % 2:
-            known_ms.append(known())
-            unknown_ms.append(unknown())
-        else:
-            unknown_ms.append(unknown())
-            known_ms.append(known())
+    known_ms, unknown_ms = alternating(known, unknown, arguments.pairs)
     assert DBTaskResult.objects.count() == 2 * (50 + arguments.pairs), "every request should queue one job"
-    differences = [k - u for k, u in zip(known_ms, unknown_ms, strict=True)]
-    quartiles = statistics.quantiles(differences, n=4)
 
     print(f"{arguments.pairs} calls each, requestPasswordReset answered true; median ms per request")
-    print(f"  known address (an active user's)  {statistics.median(known_ms):6.3f}")
-    print(f"  unknown address (nobody's)        {statistics.median(unknown_ms):6.3f}")
-    print(f"  median of known - unknown         {statistics.median(differences):+6.3f}")
-    print(f"  interquartile range of that       {quartiles[0]:+6.3f} .. {quartiles[2]:+6.3f}")
+    report("known address (an active user's)", known_ms, "unknown address (nobody's)", unknown_ms)
 
 
 if __name__ == "__main__":

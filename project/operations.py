@@ -7,11 +7,12 @@ None of these answers builds a URL from the Host header, which is what the host 
 Only GET and HEAD; /metrics with METRICS_ENABLED off is any unknown path's 404.
 """
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed
 
 from project import health, metrics
+from project.middleware import SyncAndAsyncMiddleware
 
 
 def metrics_endpoint(request):
@@ -34,22 +35,12 @@ def endpoint_for(request):
     return endpoint
 
 
-class OperationsEndpoints:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self._acall(request)
+class OperationsEndpoints(SyncAndAsyncMiddleware):
+    def handle(self, request):
         endpoint = endpoint_for(request)
         return self.get_response(request) if endpoint is None else endpoint(request)
 
-    async def _acall(self, request):
+    async def ahandle(self, request):
         endpoint = endpoint_for(request)
         if endpoint is None:
             return await self.get_response(request)

@@ -13,8 +13,9 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+
+from project.middleware import SyncAndAsyncMiddleware
 
 HEADER = "X-Request-ID"
 ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{8,128}")
@@ -49,27 +50,17 @@ def for_request(request):
     return new()
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(SyncAndAsyncMiddleware):
     """First in MIDDLEWARE, so every other middleware's log lines and responses have the id."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self._acall(request)
+    def handle(self, request):
         with bound(for_request(request)) as request_id:
             request.request_id = request_id
             response = self.get_response(request)
         response[HEADER] = request_id
         return response
 
-    async def _acall(self, request):
+    async def ahandle(self, request):
         with bound(for_request(request)) as request_id:
             request.request_id = request_id
             response = await self.get_response(request)
