@@ -38,6 +38,21 @@ export function socketAuthentication(session: TokenSession) {
   };
 }
 
+/**
+ * Closes a graphql-ws client for good. When its last subscription ended while it was waiting to
+ * reconnect (after a 4403, say), graphql-ws gives up that reconnection with its own normal close
+ * (1000, "All Subscriptions Gone"), and dispose() passes that on: the socket is closed either way.
+ */
+export async function closeSockets(sockets: { dispose(): void | Promise<void> }): Promise<void> {
+  try {
+    await sockets.dispose();
+  } catch (error) {
+    if (!isCloseEvent(error) || error.code !== NORMAL_CLOSURE) throw error;
+  }
+}
+
+const NORMAL_CLOSURE = 1000;
+
 function isCloseEvent(event: unknown): event is { code: number; reason: string } {
   return typeof event === "object" && event !== null && "code" in event && "reason" in event;
 }

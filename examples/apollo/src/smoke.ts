@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
+import { closeSockets } from "../../common/live.js";
 import { login, logout, MeDocument, register } from "./account.js";
 import { browserLogin, browserLogout } from "./browser.js";
 import { createClient, RefreshTokenDocument } from "./client.js";
@@ -246,7 +247,7 @@ const refreshesBefore = erin.count("RefreshToken");
 await sleep((accessLifetimeSeconds + 1.5) * 1000);
 await untilHeard(erin, heard, "after expiry");
 live.unsubscribe();
-await erin.sockets.dispose();
+await closeSockets(erin.sockets);
 assert.ok(closes.includes("4403 token_expired"), `closes: ${closes}`);
 
 console.log(

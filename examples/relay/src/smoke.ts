@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { commitLocalUpdate, commitMutation, ConnectionHandler, fetchQuery, type Environment } from "relay-runtime";
 import WebSocket from "ws";
 import { postGraphQL } from "../../common/http.js";
+import { closeSockets } from "../../common/live.js";
 import AppQuery, { type AppQuery as AppQueryType } from "./__generated__/AppQuery.graphql";
 import CreateTaskMutation, { type CreateTaskFormMutation } from "./__generated__/CreateTaskFormMutation.graphql";
 import TaskListPaginationQuery, {
@@ -130,7 +131,7 @@ const beforeExpiry = sent.length;
 await sleep((accessLifetimeSeconds + 1.5) * 1000);
 await untilHeard("after expiry");
 live.dispose();
-await sockets.dispose();
+await closeSockets(sockets);
 assert.ok(closes.includes("4403 token_expired"), `closes: ${closes}`);
 
 console.log(
