@@ -99,6 +99,14 @@ def test_djangos_sql_compiler_that_accounts_compiled_lookup_runs_again():
     assert all(isinstance(position, int) for position in converters)
 
 
+def test_djangos_sql_compiler_that_accounts_holds_any_compiles_a_subquery_with():
+    """HoldsAny resolves an Exists against a bare Query of its model and compiles it alone with
+    SQLCompiler.compile, the SQL a query around it would hold (tests/test_holds_any.py compares)."""
+    assert parameters(Query.__init__)[:2] == ["self", "model"]
+    assert parameters(Query.get_compiler) == ["self", "using", "connection", "elide_empty"]
+    assert parameters(SQLCompiler.compile) == ["self", "node"]
+
+
 def test_strawberrys_opentelemetry_extension_that_schema_tracing_adjusts():
     """schema/tracing.py starts the operation span itself (from _tracer, kept in _span_holder under
     LifecycleStep.OPERATION, where the other hooks find their parent) and empties
