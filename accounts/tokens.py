@@ -8,6 +8,7 @@ verified token is a Claims object, never a dict to parse again.
 
 import base64
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,25 +99,59 @@ class TokenKind:
         Only a genuine token of this kind is "expired": an expired access token given as a
         refresh token (or the other way round) is invalid, as it would be before it expired.
         """
-        expired = False
         try:
-            key = _verifying_key(token)
-            try:
-                payload = _verified_payload(token, key, verify_exp=True)
-            except jwt.ExpiredSignatureError:
-                payload, expired = _verified_payload(token, key, verify_exp=False), True
+            verified = _verified(token)
         except jwt.PyJWTError:
             raise Unauthenticated(Unauthenticated.INVALID) from None
-        claims = Claims.from_payload(payload)
-        if claims is None or claims.token_type != self.token_type:
+        if verified.claims.token_type != self.token_type:
             raise Unauthenticated(Unauthenticated.INVALID)
-        if expired:
+        # PyJWT's rule for exp, without leeway.
+        if verified.exp <= time.time():
             raise Unauthenticated(Unauthenticated.EXPIRED)
-        return claims
+        return verified.claims
 
 
 ACCESS = TokenKind("access", "ACCESS_TOKEN_LIFETIME", names_user=True)
 REFRESH = TokenKind("refresh", "REFRESH_TOKEN_LIFETIME")
+
+
+@dataclass(frozen=True, slots=True)
+class _Verification:
+    verified_against: tuple  # (key ring, issuer, audience)
+    claims: Claims
+    exp: int
+
+
+# Tokens verified by this process, by token. A client sends the same access token with every
+# request until it expires, and verifying it again (PyJWT checks each character of every segment
+# in Python, then the HMAC) would give the same answer but for exp, which decode checks each
+# time. Only tokens that verified are kept, so an unknown or forged token is verified every time.
+# Bounded (about 1.5 KB a token): past VERIFIED_TOKENS_KEPT the oldest is dropped.
+VERIFIED_TOKENS_KEPT = 1024
+_verifications = {}
+
+
+def _verified(token):
+    """The _Verification of `token`: signature, algorithm, kid, iss, aud, iat, nbf and the claims'
+    shape checked; PyJWTError when one is not as it must be."""
+    config = settings.JWT
+    against = (config["KEYS"], config["ISSUER"], config["AUDIENCE"])
+    known = _verifications.get(token)
+    if known is not None and known.verified_against[0] is against[0] and known.verified_against[1:] == against[1:]:
+        return known
+    payload = _verified_payload(token, _verifying_key(token))
+    claims = Claims.from_payload(payload)
+    if claims is None:
+        raise jwt.InvalidTokenError("not a token of ours")
+    try:
+        exp = int(payload["exp"])
+    except (TypeError, ValueError, OverflowError):
+        raise jwt.DecodeError("exp is not an integer") from None
+    verification = _Verification(verified_against=against, claims=claims, exp=exp)
+    if len(_verifications) >= VERIFIED_TOKENS_KEPT:
+        _verifications.pop(next(iter(_verifications)), None)
+    _verifications[token] = verification
+    return verification
 
 
 def _verifying_key(token):
@@ -139,7 +174,7 @@ def _verifying_key(token):
     return key
 
 
-def _verified_payload(token, key, verify_exp):
+def _verified_payload(token, key):
     config = settings.JWT
     return jwt.decode(
         token,
@@ -149,5 +184,6 @@ def _verified_payload(token, key, verify_exp):
         algorithms=[config["KEYS"].algorithm],
         issuer=config["ISSUER"],
         audience=config["AUDIENCE"],
-        options={"require": REQUIRED_CLAIMS, "verify_exp": verify_exp},
+        # exp is checked by decode on every use of a verified token (_verified).
+        options={"require": REQUIRED_CLAIMS, "verify_exp": False},
     )

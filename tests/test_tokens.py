@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.exceptions import Unauthenticated
+from accounts.keys import hmac_key_ring
 from tests.tokens_util import claims_of, sign, with_payload
 
 ACCESS_LIFETIME = timedelta(seconds=settings.JWT["ACCESS_TOKEN_LIFETIME"])
@@ -131,3 +132,42 @@ def test_a_signed_token_that_is_not_shaped_like_ours_is_invalid(change):
     claims = {**claims_of(tokens.ACCESS.issue(user(), session()).token), **change}
     claims = {name: value for name, value in claims.items() if value is not None}
     assert refusal(tokens.ACCESS, sign(claims)) == Unauthenticated.INVALID
+
+
+def test_a_token_is_verified_once_and_still_expires(monkeypatch):
+    """A verified token is kept (accounts.tokens._verified): PyJWT does not verify it again, but
+    its exp is checked on every use."""
+    issued = tokens.ACCESS.issue(user(), session())
+    verifications = []
+    verify = tokens.jwt.decode
+    monkeypatch.setattr(
+        tokens.jwt, "decode", lambda *args, **kwargs: verifications.append(1) or verify(*args, **kwargs)
+    )
+    assert tokens.ACCESS.decode(issued.token) == tokens.ACCESS.decode(issued.token)
+    assert len(verifications) == 1
+    assert refusal(tokens.REFRESH, issued.token) == Unauthenticated.INVALID
+    with time_machine.travel(issued.expires_at):
+        assert refusal(tokens.ACCESS, issued.token) == Unauthenticated.EXPIRED
+    with time_machine.travel(issued.expires_at - timedelta(seconds=1)):
+        assert tokens.ACCESS.decode(issued.token).jti == issued.jti
+    assert len(verifications) == 1
+    forged = with_payload(issued.token, {**claims_of(issued.token), "user_id": "8"})
+    verifications.clear()
+    assert refusal(tokens.ACCESS, forged) == refusal(tokens.ACCESS, forged) == Unauthenticated.INVALID
+    assert len(verifications) == 2, "a token that did not verify is verified again"
+
+
+def test_a_kept_token_is_refused_once_its_key_is_retired(settings):
+    token = tokens.ACCESS.issue(user(), session()).token
+    tokens.ACCESS.decode(token)
+    settings.JWT = {**settings.JWT, "KEYS": hmac_key_ring("HS256", ["a newer secret key " + "n" * 40])}
+    assert refusal(tokens.ACCESS, token) == Unauthenticated.INVALID
+    settings.JWT = {**settings.JWT, "ISSUER": "another issuer"}
+    assert refusal(tokens.ACCESS, token) == Unauthenticated.INVALID
+
+
+def test_the_tokens_kept_are_bounded():
+    login = session()
+    for _ in range(tokens.VERIFIED_TOKENS_KEPT + 10):
+        tokens.ACCESS.decode(tokens.ACCESS.issue(user(), login).token)
+    assert len(tokens._verifications) == tokens.VERIFIED_TOKENS_KEPT
