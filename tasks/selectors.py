@@ -1,8 +1,11 @@
 """Which tasks a viewer may see: the one rule every path to a task uses."""
 
+from functools import partial
+
 from django.db.models import Q
 
 from accounts.backends import holds_any
+from accounts.compiled_lookup import CompiledLookup
 from accounts.staff import is_staff
 from accounts.text import containing
 from tasks.codenames import CHANGE_TASK, VIEW_TASK
@@ -42,8 +45,13 @@ def may_see(viewer_user, task):
     return task.owner_id == viewer_user.pk or can_see_all_tasks(viewer_user)
 
 
+# A task with its owner, by id (and by owner): what task(id:) reads, compiled once (accounts.compiled_lookup).
+TASK_WITH_OWNER = CompiledLookup(Task, "pk", related="owner")
+OWN_TASK_WITH_OWNER = CompiledLookup(Task, "pk", related="owner", also=("owner",))
+
+
 def visible_task(viewer_user, task_id, tasks=None):
-    """The task (from `tasks`, default all, owners joined), or None when it does not exist or
+    """The task (from `tasks`, default all tasks with their owners), or None when it does not exist or
     the viewer may not see it.
 
     The viewer's own task is read first, with a query that holds both the id and the owner, so
@@ -51,11 +59,16 @@ def visible_task(viewer_user, task_id, tasks=None):
     has it or not: that query, the viewer's codenames, and, only for those who may see every
     task, a read by id. So NOT_FOUND cannot tell by its timing a hidden task from a missing one.
     """
-    tasks = Task.objects.select_related("owner") if tasks is None else tasks
-    own = _one(tasks.filter(pk=task_id, owner=viewer_user))
-    if own is not None or not can_see_all_tasks(viewer_user):
-        return own
-    return _one(tasks.filter(pk=task_id))
+    if tasks is None:
+        own = partial(OWN_TASK_WITH_OWNER.find, task_id, viewer_user.pk)
+        anyones = partial(TASK_WITH_OWNER.find, task_id)
+    else:
+        own = partial(_one, tasks.filter(pk=task_id, owner=viewer_user))
+        anyones = partial(_one, tasks.filter(pk=task_id))
+    found = own()
+    if found is not None or not can_see_all_tasks(viewer_user):
+        return found
+    return anyones()
 
 
 def _one(tasks):

@@ -14,6 +14,8 @@ from accounts.compiled_lookup import CompiledLookup
 from accounts.models import ApiKey, LoginSession, User
 from accounts.request_meta import RequestMeta
 from accounts.sessions import start_session
+from tasks.models import Task
+from tasks.selectors import OWN_TASK_WITH_OWNER, TASK_WITH_OWNER
 from tests.graphql_util import PASSWORD
 
 
@@ -85,3 +87,27 @@ def test_sql_unlike_the_one_expected_is_refused_loudly(alice, monkeypatch):
     monkeypatch.setattr(SQLCompiler, "as_sql", with_a_parameter_more)
     with pytest.raises(RuntimeError, match="test_library_internals"):
         CompiledLookup(LoginSession, "pk", related="user").find(session_id)
+
+
+def test_a_task_by_its_id_and_owner_is_what_the_queryset_reads(alice, bob, django_assert_num_queries):
+    """task(id:) reads the viewer's own task by id and owner, and only then any task by id
+    (tasks.selectors.visible_task)."""
+    mine = Task.objects.create(owner=alice, title="Mine", description="ø")
+    theirs = Task.objects.create(owner=bob, title="Theirs", completed=True)
+    for task in (mine, theirs):
+        with django_assert_num_queries(1):
+            found = OWN_TASK_WITH_OWNER.find(task.pk, task.owner_id)
+        expected = Task.objects.select_related("owner").get(pk=task.pk, owner=task.owner_id)
+        assert_same_instance(found, expected)
+        assert_same_instance(found.owner, expected.owner)
+        assert_found_as_the_queryset_finds_it(TASK_WITH_OWNER, task.pk, django_assert_num_queries)
+    with django_assert_num_queries(1):
+        assert OWN_TASK_WITH_OWNER.find(theirs.pk, alice.pk) is None
+    with pytest.raises(TypeError, match="owner"):
+        OWN_TASK_WITH_OWNER.find(mine.pk)
+
+
+def test_an_id_no_column_can_hold_finds_nothing_without_a_query(alice, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert TASK_WITH_OWNER.find(10**25) is None
+        assert OWN_TASK_WITH_OWNER.find(1, -(10**25)) is None
