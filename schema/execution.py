@@ -332,6 +332,16 @@ class PlainFieldShortcut(BudgetedExecution):
             entries.append((response_name, read, None, object_type, plan, listed))
         return _SelectionPlan(entries)
 
+    def answer_by_plan(self, plan, source):
+        """The values `plan` gives `source`, counted against the budget; None when graphql-core's
+        path must answer it (a value the plan does not answer by itself, or one that failed)."""
+        try:
+            values, response_bytes = plan.answer(source)
+        except Exception:  # noqa: BLE001 - graphql-core's path reports it properly
+            return None
+        self.spend(response_bytes)
+        return values
+
     def plain_leaves_of(self, parent_type, grouped_field_set):
         """[(response name, read, serialize)] of the plain scalar fields in a selection."""
         known = self.plain_leaves.get(id(grouped_field_set))
@@ -350,12 +360,8 @@ class PlainFieldShortcut(BudgetedExecution):
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):
         plan = self.selection_plan(parent_type, grouped_field_set) if self.shortcut_allowed else None
         if plan is not None and position_context is None:
-            try:
-                values, response_bytes = plan.answer(source_value)
-            except Exception:  # noqa: BLE001, S110 - graphql-core's path below reports it properly
-                pass
-            else:
-                self.spend(response_bytes)
+            values = self.answer_by_plan(plan, source_value)
+            if values is not None:
                 return values
         leaves = self.plain_leaves_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
         values = {}
@@ -441,10 +447,15 @@ class PlainFieldShortcut(BudgetedExecution):
         return await_completed()
 
     def complete_plain_list(self, object_type, items, path, subfields):
+        # The items share one selection, so one plan (execute_fields, without the lookup per item).
+        plan = self.selection_plan(object_type, subfields) if self.shortcut_allowed else None
         completed = []
         try:
             for index, item in enumerate(items):
-                completed.append(self.execute_fields(object_type, item, Path(path, index, None), subfields, None))
+                values = None if plan is None else self.answer_by_plan(plan, item)
+                if values is None:
+                    values = self.execute_fields(object_type, item, Path(path, index, None), subfields, None)
+                completed.append(values)
         except Exception:
             # As graphql-core does: what earlier items started still runs to its end.
             self.settle_in_background([item for item in completed if self.is_awaitable(item)])

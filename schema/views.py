@@ -87,8 +87,10 @@ class GraphQLView(StrawberryGraphQLView):
 
     def should_render_graphql_ide(self, request):
         # A GET naming a persisted document has no `query` either, and is not a browser's.
-        named = any(name in request.query_params for name in ("extensions", *ID_FIELDS))
-        return not named and super().should_render_graphql_ide(request)
+        # Strawberry's own test first: it is false for every POST, without reading the query string.
+        if not super().should_render_graphql_ide(request):
+            return False
+        return not any(name in request.query_params for name in ("extensions", *ID_FIELDS))
 
     def encode_json(self, data):
         # An answer holds only what GraphQL's scalars serialized: strings, numbers, booleans, null.
