@@ -138,6 +138,8 @@ def main():
         for name, (request, _) in measured.items():
             rates[name].append(requests_per_second(request, arguments.requests))
     medians = {name: statistics.median(values) for name, values in rates.items()}
+    for name, (request, expected_items) in measured.items():
+        assert items_in(request()) == expected_items, f"{name} no longer answers in full"
 
     print(f"{arguments.rounds} rounds x {arguments.requests} requests each; median requests/s (median ms/request)")
     for name, rate in medians.items():
