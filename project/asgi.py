@@ -1,16 +1,24 @@
 """The ASGI application: HTTP through Django (the same view, middleware and limits as under WSGI),
 and the WebSocket of subscriptions at /graphql/ (schema/sockets). Serve it with uvicorn:
-`uvicorn project.asgi:application` (docs/subscriptions.md)."""
+`uvicorn project.asgi:application` (docs/subscriptions.md).
+
+HTTP goes to Django's WSGI handler, run in one of ASGI_HTTP_THREADS threads (a2wsgi): the view
+and every middleware are synchronous, and Django's ASGI handler would hand each request between
+threads once per middleware hook and again for the view, which cost a list of 100 tasks about
+half its throughput (docs/performance.md).
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from a2wsgi import WSGIMiddleware
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-django_application = get_asgi_application()
+wsgi_application = get_wsgi_application()
 
 # Imported once the apps are loaded.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from accounts.checks import check_at_startup  # noqa: E402
@@ -18,7 +26,7 @@ from schema.sockets.consumer import GraphQLSocket  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        "http": WSGIMiddleware(wsgi_application, workers=settings.ASGI_HTTP_THREADS),
         "websocket": URLRouter([path("graphql/", GraphQLSocket.as_asgi())]),
     }
 )

@@ -7,12 +7,10 @@ None of these answers builds a URL from the Host header, which is what the host 
 Only GET and HEAD; /metrics with METRICS_ENABLED off is any unknown path's 404.
 """
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed
 
 from project import health, metrics
-from project.middleware import SyncAndAsyncMiddleware
 
 
 def metrics_endpoint(request):
@@ -35,14 +33,10 @@ def endpoint_for(request):
     return endpoint
 
 
-class OperationsEndpoints(SyncAndAsyncMiddleware):
-    def handle(self, request):
+class OperationsEndpoints:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         endpoint = endpoint_for(request)
         return self.get_response(request) if endpoint is None else endpoint(request)
-
-    async def ahandle(self, request):
-        endpoint = endpoint_for(request)
-        if endpoint is None:
-            return await self.get_response(request)
-        # The checks use the database's synchronous API.
-        return await sync_to_async(endpoint)(request)

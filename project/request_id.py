@@ -15,8 +15,6 @@ from contextvars import ContextVar
 
 from django.conf import settings
 
-from project.middleware import SyncAndAsyncMiddleware
-
 HEADER = "X-Request-ID"
 ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
@@ -50,20 +48,16 @@ def for_request(request):
     return new()
 
 
-class RequestIdMiddleware(SyncAndAsyncMiddleware):
+class RequestIdMiddleware:
     """First in MIDDLEWARE, so every other middleware's log lines and responses have the id."""
 
-    def handle(self, request):
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         with bound(for_request(request)) as request_id:
             request.request_id = request_id
             response = self.get_response(request)
-        response[HEADER] = request_id
-        return response
-
-    async def ahandle(self, request):
-        with bound(for_request(request)) as request_id:
-            request.request_id = request_id
-            response = await self.get_response(request)
         response[HEADER] = request_id
         return response
 

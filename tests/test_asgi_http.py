@@ -1,0 +1,90 @@
+"""HTTP through project.asgi (what uvicorn serves): Django's WSGI handler behind a2wsgi answers as it
+does under gunicorn, headers, limits and errors included. The live tests (tests/test_subscriptions_live.py,
+tests/test_examples.py) send their HTTP requests to a real uvicorn too."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from tests.test_signing_key_settings import settings_with
+
+# The request runs in a2wsgi's thread, on a database connection of its own.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _http(method, path, body=b"", headers=()):
+    from project.asgi import application
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("203.0.113.9", 50000),
+        "server": ("testserver", 80),
+    }
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
+    start = await communicator.receive_output(timeout=10)
+    chunks = []
+    while True:
+        message = await communicator.receive_output(timeout=10)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    await communicator.wait()
+    return (
+        start["status"],
+        {name.decode().lower(): value.decode() for name, value in start["headers"]},
+        b"".join(chunks),
+    )
+
+
+def http(method, path, body=b"", headers=()):
+    """(status, headers, body) of one request to project.asgi's HTTP application."""
+    return async_to_sync(_http)(method, path, body, headers)
+
+
+def graphql_body(query):
+    body = json.dumps({"query": query}).encode()
+    return body, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+
+
+def test_an_operation_is_answered_with_the_headers_wsgi_gives_it():
+    status, headers, body = http("POST", "/graphql/", *graphql_body("{ __typename }"))
+    assert status == 200
+    assert json.loads(body) == {"data": {"__typename": "Query"}}
+    assert headers["content-type"] == "application/json"
+    assert headers["x-request-id"]
+    assert int(headers["x-ratelimit-limit"]) == settings.GRAPHQL_POINTS_PER_HOUR
+
+
+def test_a_body_declared_too_large_is_refused_before_it_is_read():
+    declared = str(settings.GRAPHQL_MAX_BODY_BYTES + 1).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", declared)]
+    status, _, body = http("POST", "/graphql/", b"{}", headers)
+    assert status == 413
+    assert str(settings.GRAPHQL_MAX_BODY_BYTES).encode() in body
+
+
+def test_a_refused_operation_keeps_its_contract_error():
+    status, _, body = http("POST", "/graphql/", *graphql_body("{ me { id } }"))
+    assert status == 200
+    assert [error["extensions"]["code"] for error in json.loads(body)["errors"]] == ["UNAUTHENTICATED"]
+
+
+def test_the_number_of_http_threads_is_bounded(monkeypatch):
+    assert settings_with(monkeypatch, ASGI_HTTP_THREADS="8")["ASGI_HTTP_THREADS"] == 8
+    for refused in ("0", "65"):
+        with pytest.raises(ImproperlyConfigured, match="ASGI_HTTP_THREADS"):
+            settings_with(monkeypatch, ASGI_HTTP_THREADS=refused)
