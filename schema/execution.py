@@ -41,10 +41,13 @@ from operator import attrgetter
 from django.conf import settings
 from graphql import (
     ExecutionResult,
+    GraphQLBoolean,
     GraphQLError,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLString,
     OperationType,
     is_leaf_type,
 )
@@ -83,10 +86,12 @@ def _typename(object_type):
 class _SelectionPlan:
     """A selection of plain fields only, on one object type, answered without graphql-core.
 
-    `leaves` are (response name, read, serialize) and `objects` (response name, read, object
-    type, sub-plan, listed), in the selection's order. `answer` raises for any value graphql-core
-    would not complete as a plain value (a null, a value that does not serialize, an object
-    that is_type_of refuses, a list holding a null), and the object is then executed as before.
+    `entries` are (response name, read, serialize, unchanged, object type, sub-plan, listed) in
+    the selection's order: a leaf has no object type or sub-plan, an object no serialize; a
+    leaf's value of the type `unchanged` is what serialize would return. `answer` raises for any
+    value graphql-core would not complete as a plain value (a null, a value that does not
+    serialize, an object that is_type_of refuses, a list holding a null), and the object is
+    then executed as before.
     """
 
     __slots__ = ("entries",)
@@ -98,14 +103,15 @@ class _SelectionPlan:
         """(the selection's values in document order, their response bytes)."""
         values = {}
         response_bytes = 0
-        for response_name, read, serialize, object_type, plan, listed in self.entries:
+        for response_name, read, serialize, unchanged, object_type, plan, listed in self.entries:
             value = read(source)
             if value is None:
                 raise _Irregular
             if plan is None:
-                value = serialize(value)
-                if value is None or value is Undefined:
-                    raise _Irregular
+                if type(value) is not unchanged:
+                    value = serialize(value)
+                    if value is None or value is Undefined:
+                        raise _Irregular
                 response_bytes += _leaf_bytes(value)
             elif listed:
                 if not isinstance(value, (list, tuple)):
@@ -151,11 +157,17 @@ def _reader(field_def):
     return partial(strawberry_field.get_result, info=None, args=(), kwargs={})
 
 
+# The type of the values each built-in scalar's output coercion returns as they are: a selection
+# plan does not call it for them (_SelectionPlan.answer).
+_PASSED_UNCHANGED = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLBoolean): bool}
+
+
 def _plain_leaf(field_def):
-    """(read, serialize) for a basic field of a scalar or enum type, else None."""
+    """(read, serialize, the type serialize returns unchanged or None) for a basic field of a
+    scalar or enum type, else None."""
     leaf_type = _nullable(field_def.type)
     read = _reader(field_def) if is_leaf_type(leaf_type) else None
-    return None if read is None else (read, leaf_type.coerce_output_value)
+    return None if read is None else (read, leaf_type.coerce_output_value, _PASSED_UNCHANGED.get(id(leaf_type)))
 
 
 def _plain_objects(field_def):
@@ -312,7 +324,7 @@ class PlainFieldShortcut(BudgetedExecution):
         for response_name, field_details_list in grouped_field_set.items():
             field_name = field_details_list[0].node.name.value
             if field_name == "__typename":
-                entries.append((response_name, _typename(parent_type), str, None, None, False))
+                entries.append((response_name, _typename(parent_type), str, str, None, None, False))
                 continue
             field_def = fields.get(field_name)
             if field_def is None or any(details.node.directives for details in field_details_list):
@@ -329,7 +341,7 @@ class PlainFieldShortcut(BudgetedExecution):
             plan = None if new_defer_usages else self.selection_plan(object_type, subfields)
             if plan is None:
                 return None
-            entries.append((response_name, read, None, object_type, plan, listed))
+            entries.append((response_name, read, None, None, object_type, plan, listed))
         return _SelectionPlan(entries)
 
     def answer_by_plan(self, plan, source):
@@ -343,7 +355,7 @@ class PlainFieldShortcut(BudgetedExecution):
         return values
 
     def plain_leaves_of(self, parent_type, grouped_field_set):
-        """[(response name, read, serialize)] of the plain scalar fields in a selection."""
+        """[(response name, read, serialize, unchanged)] of the plain scalar fields in a selection."""
         known = self.plain_leaves.get(id(grouped_field_set))
         if known is None or known[0] is not grouped_field_set:
             fields = parent_type.fields
@@ -366,7 +378,7 @@ class PlainFieldShortcut(BudgetedExecution):
         leaves = self.plain_leaves_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
         values = {}
         response_bytes = 0
-        for response_name, read, serialize in leaves:
+        for response_name, read, serialize, _ in leaves:
             value = _serialized(read, serialize, source_value)
             if value is not None:
                 values[response_name] = value

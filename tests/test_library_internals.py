@@ -16,7 +16,7 @@ from django.db.models.expressions import Col
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.query import Query
 from django_ratelimit.core import get_usage
-from graphql import build_schema, parse
+from graphql import GraphQLBoolean, GraphQLID, GraphQLString, build_schema, parse
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.info import Info
@@ -24,7 +24,7 @@ from strawberry.types.info import Info
 from accounts import ratelimit
 from accounts.models import LoginSession, User
 from project.env import RATE_PATTERN
-from schema.execution import BudgetedExecution
+from schema.execution import _PASSED_UNCHANGED, BudgetedExecution
 
 
 def parameters(function):
@@ -97,6 +97,15 @@ def test_djangos_sql_compiler_that_accounts_compiled_lookup_runs_again():
     ]  # fmt: skip
     converters = compiler.get_converters([column for column, _, _ in compiler.select])
     assert all(isinstance(position, int) for position in converters)
+
+
+def test_graphql_cores_scalars_whose_output_coercion_a_selection_plan_skips():
+    """schema.execution's plans do not call String's, ID's and Boolean's output coercion for a
+    value of the type it returns unchanged."""
+    for scalar, sample in ((GraphQLString, "a text"), (GraphQLID, "an id"), (GraphQLBoolean, True)):
+        assert _PASSED_UNCHANGED[id(scalar)] is type(sample)
+        assert scalar.coerce_output_value(sample) is sample
+    assert len(_PASSED_UNCHANGED) == 3
 
 
 def test_djangos_sql_compiler_that_accounts_holds_any_compiles_a_subquery_with():
