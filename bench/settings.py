@@ -9,17 +9,31 @@ os.environ["DJANGO_DEBUG"] = "0"
 # refusal costs less than an answer.
 os.environ.setdefault("GRAPHQL_POINTS_PER_HOUR", "999999999")
 
+import dj_database_url  # noqa: E402
+
+from project.env import env_int  # noqa: E402
 from project.settings import *  # noqa: E402,F403
-from project.settings import INSTALLED_APPS, PERSISTED_QUERIES_CACHE, RATELIMIT_USE_CACHE, SECRET_KEY  # noqa: E402
+from project.settings import (  # noqa: E402
+    INSTALLED_APPS,
+    PERSISTED_QUERIES_CACHE,
+    RATELIMIT_USE_CACHE,
+    SECRET_KEY,
+    sqlite_options,
+)
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework", "rest_framework_simplejwt"]
 ROOT_URLCONF = "bench.urls"
+# The production settings' SQLite (WAL, connections kept for DATABASE_CONN_MAX_AGE) on a file of
+# the bench's own; bench.http gives its server processes the database it seeded.
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        # bench.http gives its server processes the database it seeded.
-        "NAME": os.environ.get("BENCH_DATABASE") or os.path.join(tempfile.mkdtemp(prefix="bench-"), "bench.sqlite3"),
-    }
+    "default": sqlite_options(
+        dj_database_url.parse(
+            "sqlite:///"
+            + (os.environ.get("BENCH_DATABASE") or os.path.join(tempfile.mkdtemp(prefix="bench-"), "bench.sqlite3")),
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    )
 }
 CACHES = {
     alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
