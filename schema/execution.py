@@ -375,6 +375,10 @@ class PlainFieldShortcut(BudgetedExecution):
             values = self.answer_by_plan(plan, source_value)
             if values is not None:
                 return values
+        return self.execute_field_by_field(parent_type, source_value, path, grouped_field_set, position_context)
+
+    def execute_field_by_field(self, parent_type, source_value, path, grouped_field_set, position_context):
+        """The plain leaves read here, every other field executed by graphql-core."""
         leaves = self.plain_leaves_of(parent_type, grouped_field_set) if self.shortcut_allowed else ()
         values = {}
         response_bytes = 0
@@ -466,7 +470,7 @@ class PlainFieldShortcut(BudgetedExecution):
             for index, item in enumerate(items):
                 values = None if plan is None else self.answer_by_plan(plan, item)
                 if values is None:
-                    values = self.execute_fields(object_type, item, Path(path, index, None), subfields, None)
+                    values = self.execute_field_by_field(object_type, item, Path(path, index, None), subfields, None)
                 completed.append(values)
         except Exception:
             # As graphql-core does: what earlier items started still runs to its end.
