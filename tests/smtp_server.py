@@ -1,11 +1,16 @@
 """A real SMTP server for tests: aiosmtpd on a free loopback port, keeping what it receives."""
 
 import asyncio
+import logging
 import socket
 import threading
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs each connection at INFO from its own thread, which may outlive the test whose
+# captured output it writes to ("Logging error ... I/O operation on closed file" in the run's log).
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port():
