@@ -2,8 +2,8 @@ from weakref import WeakKeyDictionary
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import BooleanField, Exists, Expression, Q
-from django.db.models.sql import Query
+from django.db import connections, router
+from django.db.models import Q
 
 
 def codenames(permissions):
@@ -31,11 +31,58 @@ class PermissionBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            permissions = Permission.objects.all()
-            if not user_obj.is_superuser:
-                permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
-            user_obj._perm_cache = codenames(permissions)
+            if user_obj.is_superuser:
+                user_obj._perm_cache = codenames(Permission.objects.all())
+            else:
+                user_obj._perm_cache = HELD_CODENAMES.of(user_obj.pk)
         return user_obj._perm_cache
+
+
+class HeldCodenames:
+    """The codenames one user holds, directly or through a role, by the ORM's query for them
+    compiled once per connection.
+
+    A request asks this for its viewer at most once (the answer is kept on the user). Built as a
+    queryset, the question cost about 0.3 ms of Python to build and compile each time, where
+    running its SQL takes a few hundredths of that; the SQL is the same for every user but for
+    the user's id, so the ORM compiles it once for a stand-in id and each user's question runs
+    that SQL with its own id.
+    """
+
+    # An id no user has, which the compiled parameters hold wherever the user's id goes.
+    STAND_IN_ID = -7_340_033
+
+    def __init__(self):
+        self._compiled = WeakKeyDictionary()  # {connection: (sql, parameters)}
+
+    def of(self, user_id):
+        """{"app_label.codename", ...} of the user with this id."""
+        alias = router.db_for_read(Permission)
+        connection = connections[alias]
+        statement = self._compiled.get(connection)
+        if statement is None:
+            statement = self._compiled[connection] = self._compile(alias)
+        sql, parameters = statement
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id if parameter == self.STAND_IN_ID else parameter for parameter in parameters])
+            return {f"{app_label}.{codename}" for app_label, codename in cursor.fetchall()}
+
+    def _compile(self, alias):
+        held = Permission.objects.order_by().filter(Q(user=self.STAND_IN_ID) | Q(group__user=self.STAND_IN_ID))
+        compiler = held.values_list("content_type__app_label", "codename").distinct().query.get_compiler(using=alias)
+        sql, parameters = compiler.as_sql()
+        selected = [expression for expression, _, _ in compiler.select]
+        # The user's id twice (the direct grant, the role's) and nothing else; text columns that
+        # need no converting.
+        if list(parameters) != [self.STAND_IN_ID] * 2 or compiler.get_converters(selected):
+            raise RuntimeError(
+                f"Django compiled {sql!r} with {list(parameters)!r}, unlike what HeldCodenames expects: "
+                "see tests/test_library_internals.py."
+            )
+        return sql, tuple(parameters)
+
+
+HELD_CODENAMES = HeldCodenames()
 
 
 def load_codenames(users):
@@ -56,62 +103,3 @@ def load_codenames(users):
             held.setdefault(user_id, set()).add(f"{app_label}.{codename}")
     for user in pending:
         user._perm_cache = every_codename if user.is_superuser else held.get(user.pk, set())
-
-
-def holds_any(user, codenames_wanted):
-    """Whether `user` holds any of `codenames_wanted` ("app_label.codename"), as has_perm answers
-    it: a boolean when the user's codenames are loaded (or need no query), else a condition for a
-    query to evaluate (HoldsAny), so that the question costs no query of its own."""
-    if not user.is_active or user.is_superuser or hasattr(user, "_perm_cache"):
-        return any(user.has_perm(codename) for codename in codenames_wanted)
-    return HoldsAny(user.pk, tuple(codenames_wanted))
-
-
-def held_permissions(user, codenames_wanted):
-    """The Permission rows among `codenames_wanted` that `user` holds, directly or through a role."""
-    wanted = Q()
-    for codename in codenames_wanted:
-        app_label, _, name = codename.partition(".")
-        wanted |= Q(content_type__app_label=app_label, codename=name)
-    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).filter(wanted)
-
-
-class HoldsAny(Expression):
-    """`Exists(held_permissions(user, codenames_wanted))`, its SQL compiled once per connection.
-
-    Building that subquery and compiling it inside a page's query cost about 0.75 ms of Python per
-    list (docs/performance.md), more than the rest of the page's SQL. It names no column of the
-    query around it, so its SQL is the same for every user but for the user's id: the ORM compiles
-    it once per connection for a stand-in id, and each query takes that SQL with its own id.
-    """
-
-    conditional = True
-    output_field = BooleanField()
-
-    # An id no user has, which the compiled parameters hold wherever the user's id goes.
-    STAND_IN_ID = -7_340_033
-    _compiled = WeakKeyDictionary()  # {connection: {codenames_wanted: (sql, parameters)}}
-
-    def __init__(self, user_id, codenames_wanted):
-        super().__init__()
-        self.user_id = user_id
-        self.codenames_wanted = codenames_wanted
-
-    def as_sql(self, compiler, connection):
-        statements = self._compiled.setdefault(connection, {})
-        statement = statements.get(self.codenames_wanted)
-        if statement is None:
-            statement = statements[self.codenames_wanted] = self._compile(connection)
-        sql, parameters = statement
-        return sql, [self.user_id if parameter == self.STAND_IN_ID else parameter for parameter in parameters]
-
-    def _compile(self, connection):
-        around = Query(Permission)
-        held = Exists(held_permissions(self.STAND_IN_ID, self.codenames_wanted)).resolve_expression(around)
-        sql, parameters = around.get_compiler(connection=connection).compile(held)
-        if list(parameters).count(self.STAND_IN_ID) != 2:  # the direct grant and the role's
-            raise RuntimeError(
-                f"Django compiled {sql!r} with {list(parameters)!r}, unlike what HoldsAny expects: "
-                "see tests/test_library_internals.py."
-            )
-        return sql, tuple(parameters)

@@ -108,12 +108,13 @@ def test_graphql_cores_scalars_whose_output_coercion_a_selection_plan_skips():
     assert len(_PASSED_UNCHANGED) == 3
 
 
-def test_djangos_sql_compiler_that_accounts_holds_any_compiles_a_subquery_with():
-    """HoldsAny resolves an Exists against a bare Query of its model and compiles it alone with
-    SQLCompiler.compile, the SQL a query around it would hold (tests/test_holds_any.py compares)."""
-    assert parameters(Query.__init__)[:2] == ["self", "model"]
+def test_djangos_sql_compiler_that_accounts_held_codenames_runs_again():
+    """HeldCodenames keeps what Query.get_compiler(using).as_sql() made for the codenames query
+    (SQL, the user's id as its only parameters) and checks with get_converters that its columns
+    need no converting."""
     assert parameters(Query.get_compiler) == ["self", "using", "connection", "elide_empty"]
-    assert parameters(SQLCompiler.compile) == ["self", "node"]
+    assert parameters(SQLCompiler.as_sql) == ["self", "with_limits", "with_col_aliases"]
+    assert parameters(SQLCompiler.get_converters) == ["self", "expressions"]
 
 
 def test_strawberrys_opentelemetry_extension_that_schema_tracing_adjusts():
