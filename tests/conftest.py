@@ -77,6 +77,21 @@ def grant_role(db):
     return grant
 
 
+@pytest.fixture
+def sql_with_a_parameter_more(monkeypatch):
+    """Django's SQL compiler as an upgrade might change it: one parameter more in every query it
+    compiles (what SQL compiled once, accounts.compiled_lookup and HeldCodenames, must refuse)."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    compile_as_django_does = SQLCompiler.as_sql
+
+    def with_a_parameter_more(compiler, *args, **kwargs):
+        sql, parameters = compile_as_django_does(compiler, *args, **kwargs)
+        return sql, (*parameters, "more")
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", with_a_parameter_more)
+
+
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory):
     """The test OpenID provider (tests/oidc_provider), one server per test process, with the

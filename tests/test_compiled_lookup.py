@@ -5,7 +5,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from accounts import apikeys
@@ -74,17 +73,11 @@ def test_only_a_unique_key_may_be_looked_up():
         CompiledLookup(ApiKey, "name", related="user")
 
 
-def test_sql_unlike_the_one_expected_is_refused_loudly(alice, monkeypatch):
+def test_sql_unlike_the_one_expected_is_refused_loudly(alice, request):
     """Should Django compile the queryset with another parameter (or another select list), the
     lookup refuses to run it rather than run it with the wrong value in the wrong place."""
     session_id = start_session(alice).session_id
-    compile_as_django_does = SQLCompiler.as_sql
-
-    def with_a_parameter_more(compiler, *args, **kwargs):
-        sql, parameters = compile_as_django_does(compiler, *args, **kwargs)
-        return sql, (*parameters, "more")
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", with_a_parameter_more)
+    request.getfixturevalue("sql_with_a_parameter_more")  # after the session is started
     with pytest.raises(RuntimeError, match="test_library_internals"):
         CompiledLookup(LoginSession, "pk", related="user").find(session_id)
 

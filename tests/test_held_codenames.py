@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models import Q
-from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from accounts.backends import HELD_CODENAMES, HeldCodenames, codenames
@@ -51,14 +50,7 @@ def test_it_is_compiled_once_per_connection(alice, bob, grant_role, monkeypatch)
     assert lookup.of(bob.pk) == {VIEW_TASK}
 
 
-def test_sql_unlike_the_one_expected_is_refused_loudly(alice, monkeypatch):
-    compile_as_django_does = SQLCompiler.as_sql
-
-    def with_a_parameter_more(compiler, *args, **kwargs):
-        sql, parameters = compile_as_django_does(compiler, *args, **kwargs)
-        return sql, (*parameters, "more")
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", with_a_parameter_more)
+def test_sql_unlike_the_one_expected_is_refused_loudly(alice, sql_with_a_parameter_more):
     with pytest.raises(RuntimeError, match="test_library_internals"):
         HeldCodenames().of(alice.pk)
 
