@@ -271,3 +271,17 @@ def test_the_full_introspection_query_of_graphiql_and_codegen_passes_every_limit
     )
     result = gql.execute(query)
     assert "errors" not in result and result["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_a_cached_document_is_found_without_walking_it(gql, monkeypatch):
+    """graphql-core hashes a document by walking every node (240 µs for 4 KB); the validation cache
+    finds the parse cache's document by identity instead."""
+    from graphql.language import DocumentNode
+
+    document = "{ me { id } tasksA: tasks(first: 1) { totalCount } }"
+    gql.execute(document)
+    walks = []
+    hash_by_walking = DocumentNode.__hash__
+    monkeypatch.setattr(DocumentNode, "__hash__", lambda node: walks.append(node) or hash_by_walking(node))
+    gql.execute(document)
+    assert walks == []
