@@ -16,11 +16,22 @@ as `email`'s, a nested connection) and the page is read as instances, as before.
 
 A connection field's plan is worked out once per (operation, path in it) and kept as long as the
 parsed operation is (schema.limits caches parsed documents), so it is gone with its document.
+
+A plan also keeps the SQL of its pages, compiled once per database connection and shape of
+page: building the page's queryset and compiling it cost about 0.4 ms a request, more than
+running it (docs/performance.md). The shape is what decides the SQL beside the values of its
+parameters: the list's WHERE clause as the ORM compiles it (with placeholders; a cursor or a
+search makes another one), its joins, the page's ordering, size and annotations. Each request
+still has the list's WHERE compiled (its parameters are the request's own), then runs the kept
+SQL with those parameters. The SQL is Django's, compiled by its compiler; that the page's
+parameters are exactly its WHERE's is checked when it is compiled, and a list with more than
+filters (annotations, DISTINCT, a slice) is compiled each time.
 """
 
 import weakref
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FullResultSet
+from django.db import connections
 from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
@@ -149,23 +160,104 @@ class _ModelColumns:
         return build
 
 
+# The page shapes a plan keeps compiled, per connection; a document whose pages take more shapes
+# (one per page size, cursor and filter it is asked with) has the others compiled each time.
+MAX_PAGE_SHAPES = 32
+
+
 class ColumnPlan:
-    """How to read a page as Rows: the values_list lookups and how each tuple becomes a Row."""
+    """How to read a page as Rows: the values_list lookups, how each tuple becomes a Row, and
+    the SQL of the pages read so far."""
 
     def __init__(self, columns):
         self.lookups = list(columns.lookups())
         self.build = columns.builder()
+        self._statements = weakref.WeakKeyDictionary()  # {connection: {shape: _PageStatement}}
 
-    def rows(self, queryset, limit, extra=()):
-        """The Rows of the first `limit` of `queryset`, each with the `extra` annotations too (as attributes)."""
+    def rows(self, listed, finish, ordering, limit, extra=()):
+        """The Rows of the first `limit` of `finish(listed)`, each with the `extra` annotations too
+        (as attributes).
+
+        `listed` is the list, filtered only; `finish` orders it (by `ordering`) and adds the
+        `extra` annotations, the same way for the same `ordering` and `extra`.
+        """
         build = self.build
         rows = []
         width = len(self.lookups)
-        for values in queryset.values_list(*self.lookups, *extra)[:limit]:
+        for values in self._values(listed, finish, ordering, limit, extra):
             row, _ = build(values, 0)
             row.__dict__.update(zip(extra, values[width:], strict=True))
             rows.append(row)
         return rows
+
+    def _values(self, listed, finish, ordering, limit, extra):
+        query = listed.query
+        if not _only_filtered(query):
+            return finish(listed).values_list(*self.lookups, *extra)[:limit]
+        connection = connections[listed.db]
+        try:
+            where, parameters = query.get_compiler(connection=connection).compile(query.where)
+        except FullResultSet:  # no condition
+            where, parameters = "", []
+        except EmptyResultSet:  # a condition nothing meets, which the queryset answers without a query
+            return finish(listed).values_list(*self.lookups, *extra)[:limit]
+        shape = (query.model, where, _joins(query), ordering, limit, extra)
+        statements = self._statements.setdefault(connection, {})
+        statement = statements.get(shape)
+        if statement is None:
+            statement = _PageStatement.compile(finish(listed).values_list(*self.lookups, *extra)[:limit], parameters)
+            if len(statements) < MAX_PAGE_SHAPES:
+                statements[shape] = statement
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, parameters)
+            rows = cursor.fetchall()
+        return statement.compiler.apply_converters(rows, statement.converters) if statement.converters else rows
+
+
+def _only_filtered(query):
+    """Whether the query is a model's rows, filtered and nothing else."""
+    return not (
+        query.annotations
+        or query.extra
+        or query.extra_tables
+        or query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or query.values_select
+        or query.low_mark
+        or query.high_mark is not None
+        or query.select_for_update
+    )
+
+
+def _joins(query):
+    return tuple((alias, getattr(join, "join_type", None)) for alias, join in query.alias_map.items())
+
+
+class _PageStatement:
+    """A page's SQL as Django compiled it, and the converters of its columns."""
+
+    def __init__(self, sql, compiler):
+        self.sql = sql
+        self.compiler = compiler
+        self.converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
+
+    @classmethod
+    def compile(cls, queryset, where_parameters):
+        """The statement of `queryset` (a values_list), once it is checked to take its list's WHERE
+        parameters, `where_parameters`, as its only ones."""
+        query = queryset.query
+        compiler = query.get_compiler(using=queryset.db)
+        sql, parameters = compiler.as_sql()
+        # The columns, named by values_list's names for them, in its order.
+        selected = [alias for _, _, alias in compiler.select]
+        if list(parameters) != list(where_parameters) or selected != list(queryset._fields):
+            raise RuntimeError(
+                f"Django compiled {sql!r} with {list(parameters)!r} for {list(queryset._fields)!r}, not with the "
+                f"WHERE's parameters {list(where_parameters)!r} alone or not in that order, unlike what a column "
+                "plan expects: see tests/test_library_internals.py."
+            )
+        return cls(sql, compiler)
 
 
 def _connection_plan(info, node_type, model):

@@ -373,14 +373,18 @@ def page_of(queryset, ordering, page, *, counted=False, plan=None):
     request = _PageRequest(queryset, ordering, *astuple(page))
     if request.far is not None and not queryset.filter(pk=request.far).exists():
         raise _gone(request.far_argument)
-    ordered = request.rows(queryset).order_by(*request.order)
+    listed = request.rows(queryset)
     total_with_page = counted and request.anchor is None and request.far is None
-    if total_with_page:
-        ordered = ordered.annotate(_list_total=Window(Count("*")))
+
+    def finish(listed):
+        ordered = listed.order_by(*request.order)
+        return ordered.annotate(_list_total=Window(Count("*"))) if total_with_page else ordered
+
     if plan is not None:
-        rows = plan.rows(ordered, request.rows_to_read, extra=("_list_total",) if total_with_page else ())
+        extra = ("_list_total",) if total_with_page else ()
+        rows = plan.rows(listed, finish, tuple(request.order), request.rows_to_read, extra)
     else:
-        rows = list(ordered[: request.rows_to_read])
+        rows = list(finish(listed)[: request.rows_to_read])
     group(rows, queryset.query.select_related)
     total = (rows[0]._list_total if rows else 0) if total_with_page else None
     return (request.keys, *request.page(rows), total)

@@ -12,6 +12,7 @@ from importlib.metadata import version
 import pytest
 import time_machine
 from django.core.cache.backends.redis import RedisCacheClient
+from django.db.models import Count
 from django.db.models.expressions import Col
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.query import Query
@@ -97,6 +98,32 @@ def test_djangos_sql_compiler_that_accounts_compiled_lookup_runs_again():
     ]  # fmt: skip
     converters = compiler.get_converters([column for column, _, _ in compiler.select])
     assert all(isinstance(position, int) for position in converters)
+
+
+@pytest.mark.django_db
+def test_djangos_sql_compiler_that_column_plans_keep_page_sql_of():
+    """schema.columns keys a page's SQL by its list's WHERE, compiled alone with
+    compiler.compile(query.where) (FullResultSet when there is no condition), and the join
+    types of Query.alias_map; it checks that the page's select list (compiler.select, filled by
+    as_sql) names its columns as values_list does, in its order, and converts rows as
+    CompiledLookup does."""
+    from django.core.exceptions import FullResultSet
+    from django.db.models.sql.datastructures import Join
+
+    from tasks.models import Task
+
+    assert parameters(SQLCompiler.compile) == ["self", "node"]
+    everything = Task.objects.all().query
+    with pytest.raises(FullResultSet):
+        everything.get_compiler(using="default").compile(everything.where)
+    listed = Task.objects.filter(owner__username="someone").query
+    assert listed.get_compiler(using="default").compile(listed.where)[1] == ["someone"]
+    assert [join.join_type for join in listed.alias_map.values() if isinstance(join, Join)] == ["INNER JOIN"]
+    values = Task.objects.annotate(seen=Count("*")).values_list("seen", "title", "pk")
+    compiler = values.query.get_compiler(using="default")
+    compiler.as_sql()
+    assert values._fields == ("seen", "title", "pk")
+    assert [alias for _, _, alias in compiler.select] == ["seen", "title", "pk"]
 
 
 def test_graphql_cores_scalars_whose_output_coercion_a_selection_plan_skips():
