@@ -6,6 +6,7 @@ hold: an address without an IPv6 zone id (PostgreSQL's inet refuses one), text w
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -53,6 +54,8 @@ def client_ip(request):
     return _plain_address(forwarded[-hops]) or remote_addr
 
 
+# Every request asks for its address; parsing one costs more than looking it up.
+@lru_cache(maxsize=4096)
 def _plain_address(value):
     """`value` as an IP address without a zone id (which names an interface of the sender's own
     machine, not a host), or None when it is not an address."""
