@@ -3,6 +3,9 @@ does under gunicorn, headers, limits and errors included. The live tests (tests/
 tests/test_examples.py) send their HTTP requests to a real uvicorn too."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -88,3 +91,17 @@ def test_the_number_of_http_threads_is_bounded(monkeypatch):
     for refused in ("0", "65"):
         with pytest.raises(ImproperlyConfigured, match="ASGI_HTTP_THREADS"):
             settings_with(monkeypatch, ASGI_HTTP_THREADS=refused)
+
+
+@pytest.mark.parametrize("operators, expected", [(None, "1"), ("0", "0")])
+def test_uvicorns_workers_take_turns_accepting_connections(operators, expected):
+    """project.asgi turns on libuv's single accept (UV_TCP_SINGLE_ACCEPT) before uvicorn listens,
+    unless the operator set it: without it, one worker took every connection opened together."""
+    environment = {name: value for name, value in os.environ.items() if name != "UV_TCP_SINGLE_ACCEPT"}
+    if operators is not None:
+        environment["UV_TCP_SINGLE_ACCEPT"] = operators
+    read = "import os, project.asgi; print(os.environ['UV_TCP_SINGLE_ACCEPT'])"
+    answer = subprocess.run(
+        [sys.executable, "-c", read], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
+    )
+    assert answer.stdout.strip() == expected
