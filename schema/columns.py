@@ -25,7 +25,7 @@ search makes another one), its joins, the page's ordering, size and annotations.
 still has the list's WHERE compiled (its parameters are the request's own), then runs the kept
 SQL with those parameters. The SQL is Django's, compiled by its compiler; that the page's
 parameters are exactly its WHERE's is checked when it is compiled, and a list with more than
-filters (annotations, DISTINCT, a slice) is compiled each time.
+filters (annotations, DISTINCT, a slice, a reversed order) is compiled each time.
 """
 
 import weakref
@@ -227,6 +227,7 @@ def _only_filtered(query):
         or query.low_mark
         or query.high_mark is not None
         or query.select_for_update
+        or not query.standard_ordering  # reversed: the page's ordering would be too
     )
 
 

@@ -126,10 +126,11 @@ def test_a_page_that_django_compiles_with_other_parameters_is_refused(viewer, sq
         columns_of_tasks().rows(listed, lambda listed: listed.order_by("-id"), ("-id",), 3)
 
 
-def test_a_list_with_more_than_filters_is_compiled_each_time(viewer, monkeypatch):
-    plan, listed = columns_of_tasks(), Task.objects.filter(owner=viewer).distinct()
+@pytest.mark.parametrize("more", ["distinct", "reverse"])
+def test_a_list_with_more_than_filters_is_compiled_each_time(viewer, monkeypatch, more):
+    plan, listed = columns_of_tasks(), getattr(Task.objects.filter(owner=viewer), more)()
     compiled = compiled_pages(monkeypatch)
     pages = [plan.rows(listed, lambda listed: listed.order_by("-id"), ("-id",), 3) for _ in range(2)]
     assert len(compiled) == 2
-    expected = list(Task.objects.filter(owner=viewer).order_by("-id").values_list("pk", "title")[:3])
+    expected = list(listed.order_by("-id").values_list("pk", "title")[:3])
     assert [[(row.pk, row.title) for row in page] for page in pages] == [expected, expected]
