@@ -15,8 +15,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 # uvicorn's workers share one listening socket, and libuv (uvloop) accepts every pending
-# connection in the worker that wakes first: 16 keep-alive connections opened together landed
-# 16/0 on two workers as often as 8/8, and one worker served them all on one core. With single
+# connection in the worker that wakes first: 16 keep-alive connections opened together all landed
+# on one of two workers in two counts of six, and that worker served them all on one core. With single
 # accept, a worker pauses after each accept and the others take their share (docs/performance.md).
 # libuv reads it when the server starts listening, after this module is imported; an
 # operator's own value is kept.
