@@ -59,8 +59,6 @@ from strawberry.types.field import StrawberryField
 from schema.errors import GRAPHQL_VALIDATION_FAILED
 from schema.orm_thread import run_in_orm_thread
 
-_UNKNOWN = object()
-
 # What the response budget counts (GRAPHQL_MAX_RESPONSE_BYTES), close to the answer's JSON: a
 # text leaf its JSON text, escapes included; any other leaf 8; each leaf 16 more for its key
 # and punctuation; each error 256. Objects and lists around the leaves are not counted; the node
@@ -182,6 +180,30 @@ def _plain_objects(field_def):
     return None if read is None else (read, field_type, listed)
 
 
+def _directed(field_details_list):
+    """Whether a directive stands on the field itself (@stream), which changes how graphql-core
+    completes it."""
+    for details in field_details_list:
+        if details.node.directives:
+            return True
+    return False
+
+
+# {id(field_def): (field_def, its _plain_leaf, its _plain_objects)}. A field's facts depend on
+# its schema alone, so they are worked out once per field rather than once per execution: for a
+# small selection (`me`), working them out again cost more than the shortcut saved. One entry
+# per field of each schema the process builds (the server builds one); holding the field keeps
+# its id from being reused.
+_FIELD_FACTS = {}
+
+
+def _facts(field_def):
+    known = _FIELD_FACTS.get(id(field_def))
+    if known is None:
+        known = _FIELD_FACTS[id(field_def)] = (field_def, _plain_leaf(field_def), _plain_objects(field_def))
+    return known
+
+
 def _serialized(read, serialize, source):
     """The field's output value, or None to leave the field (and any error) to graphql-core."""
     try:
@@ -293,7 +315,6 @@ class PlainFieldShortcut(BudgetedExecution):
         # graphql-core collects the fields of a selection once and reuses that object for every
         # item of a list, so what is plain among them is worked out once per execution.
         self.plain_leaves = {}
-        self.plain_objects = {}
         self.selection_plans = {}
 
     def build_per_event_executor(self, payload):
@@ -301,13 +322,6 @@ class PlainFieldShortcut(BudgetedExecution):
         executor.plain_leaves = {}
         executor.selection_plans = {}
         return executor
-
-    def plain_objects_of(self, field_def):
-        """(read, object type, listed) of a basic field of objects (_plain_objects), once per field."""
-        plain = self.plain_objects.get(id(field_def), _UNKNOWN)  # the schema keeps field_def alive
-        if plain is _UNKNOWN:
-            plain = self.plain_objects[id(field_def)] = _plain_objects(field_def)
-        return plain
 
     def selection_plan(self, parent_type, grouped_field_set):
         """The _SelectionPlan of a selection, or None when a field of it (or of a sub-selection)
@@ -327,13 +341,12 @@ class PlainFieldShortcut(BudgetedExecution):
                 entries.append((response_name, _typename(parent_type), str, str, None, None, False))
                 continue
             field_def = fields.get(field_name)
-            if field_def is None or any(details.node.directives for details in field_details_list):
+            if field_def is None or _directed(field_details_list):
                 return None
-            leaf = _plain_leaf(field_def)
+            _, leaf, plain = _facts(field_def)
             if leaf is not None:
                 entries.append((response_name, *leaf, None, None, False))
                 continue
-            plain = self.plain_objects_of(field_def)
             if plain is None:
                 return None
             read, object_type, listed = plain
@@ -362,7 +375,7 @@ class PlainFieldShortcut(BudgetedExecution):
             leaves = []
             for response_name, field_details_list in grouped_field_set.items():
                 field_def = fields.get(field_details_list[0].node.name.value)
-                shortcut = _plain_leaf(field_def) if field_def is not None else None
+                shortcut = _facts(field_def)[1] if field_def is not None else None
                 if shortcut is not None:
                     leaves.append((response_name, *shortcut))
             known = (grouped_field_set, leaves)
@@ -413,10 +426,8 @@ class PlainFieldShortcut(BudgetedExecution):
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
         field_def = parent_type.fields.get(field_details_list[0].node.name.value)
         plain = None
-        # A directive on the field itself (@stream) changes how graphql-core completes it.
-        directed = any(details.node.directives for details in field_details_list)
-        if field_def is not None and self.shortcut_allowed and position_context is None and not directed:
-            plain = self.plain_objects_of(field_def)
+        if field_def is not None and self.shortcut_allowed and position_context is None:
+            plain = None if _directed(field_details_list) else _facts(field_def)[2]
         if plain is not None:
             read, object_type, listed = plain
             objects = _objects(read, source, listed)

@@ -158,6 +158,23 @@ def test_the_shortcut_changes_nothing_but_speed(document, executor):
     ]
 
 
+def test_what_is_plain_about_a_field_is_worked_out_once_per_schema(monkeypatch):
+    from schema import execution
+
+    document = "{ items { name tag { label } tags { label } } }"
+    schema = strawberry.Schema(query=Query, execution_context_class=PlainFieldShortcut)
+    answered = schema.execute_sync(document)
+    worked_out = []
+    for name in ("_plain_leaf", "_plain_objects"):
+        monkeypatch.setattr(execution, name, lambda field_def, name=name: worked_out.append((name, field_def.type)))
+
+    assert schema.execute_sync(document) == answered
+    assert worked_out == []
+    # Another schema has fields of its own, whose facts are its own.
+    strawberry.Schema(query=Query, execution_context_class=PlainFieldShortcut).execute_sync(document)
+    assert {name for name, _ in worked_out} == {"_plain_leaf", "_plain_objects"}
+
+
 ASYNC_DOCUMENTS = [
     "{ box { items { name later tag { label } } } }",
     "{ box { maybeItems { name later } } }",
