@@ -7,6 +7,8 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from accounts.budget import current as current_budget
 from schema.context import Context
@@ -36,6 +38,35 @@ GRAPHIQL_CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+NO_SUBSCRIPTIONS_OVER_HTTP = (
+    "Subscriptions run over the WebSocket at /graphql/ (subprotocol graphql-transport-ws), not by POST or GET."
+)
+
+
+class QueriesAndMutationsOnly:
+    """The schema as the HTTP view sees it: no operation it executes is a subscription.
+
+    Strawberry lets POST and GET carry subscriptions for its multipart protocol, which only its
+    async views serve. Through this sync view graphql-core would start the subscription's event
+    stream, and Strawberry, finding the result unfinished, would answer an error without a code and
+    schedule the stream's cancellation on an event loop that never runs, leaving its coroutines to
+    the garbage collector. Refused before anything runs, it is HTTP 400 like a mutation sent by GET.
+    """
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.config = schema.config
+
+    def execute_sync(self, query, *, allowed_operation_types, **kwargs):
+        allowed = set(allowed_operation_types) - {OperationType.SUBSCRIPTION}
+        try:
+            return self.schema.execute_sync(query, allowed_operation_types=allowed, **kwargs)
+        except InvalidOperationTypeError as refused:
+            if refused.operation_type is OperationType.SUBSCRIPTION:
+                raise BadRequest(NO_SUBSCRIPTIONS_OVER_HTTP) from None
+            raise
+
+
 # Credentials travel in headers; the one cookie the API reads, the refresh cookie, is read by
 # refreshToken and revokeToken only, behind a proof of their own (accounts.cookies: a JSON POST
 # from an allowed Origin). A cross-site form cannot send application/json (Strawberry runs
@@ -45,12 +76,12 @@ GRAPHIQL_CONTENT_SECURITY_POLICY = "; ".join(
 class GraphQLView(StrawberryGraphQLView):
     """Strawberry's view, refusing oversized and malformed bodies with a 4xx, never a 5xx.
 
-    GET runs queries only (Strawberry refuses other operations over GET); batching is off
-    because the schema has no batching config.
+    GET runs queries only (Strawberry refuses other operations over GET), POST queries and
+    mutations; batching is off because the schema has no batching config.
     """
 
     def __init__(self, **kwargs):
-        super().__init__(schema=schema, **kwargs)
+        super().__init__(schema=QueriesAndMutationsOnly(schema), **kwargs)
 
     def dispatch(self, request, *args, **kwargs):
         self.graphql_ide = "graphiql" if settings.GRAPHIQL else None

@@ -7,6 +7,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import AuditEvent
+from schema.views import NO_SUBSCRIPTIONS_OVER_HTTP
 from tests.graphql_util import PASSWORD
 
 LOGIN = 'mutation { tokenAuth(username: "alice", password: "%s") { access } }' % PASSWORD
@@ -47,6 +48,28 @@ def test_get_never_runs_a_mutation(client, alice):
     response = client.get("/graphql/", {"query": LOGIN})
     assert response.status_code in (400, 405)
     assert not AuditEvent.objects.exists()
+
+
+DOCUMENT_WITH_A_SUBSCRIPTION = "query Name { __typename } subscription Events { taskEvents { kind } }"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_subscription_sent_over_http_is_refused_before_it_runs(client, alice, client_for, caplog, method):
+    access = client_for(alice).headers["HTTP_AUTHORIZATION"]
+    fields = {"query": DOCUMENT_WITH_A_SUBSCRIPTION, "operationName": "Events"}
+    with caplog.at_level(logging.ERROR):
+        if method == "GET":
+            response = client.get("/graphql/", fields, HTTP_AUTHORIZATION=access)
+        else:
+            response = post(client, json.dumps(fields), HTTP_AUTHORIZATION=access)
+    assert response.status_code == 400
+    assert response.content.decode() == NO_SUBSCRIPTIONS_OVER_HTTP
+    assert not caplog.records, "a refusal, not an unexpected error"
+
+    # The same document's query runs: the operation chosen is refused, not the document.
+    fields["operationName"] = "Name"
+    response = client.get("/graphql/", fields) if method == "GET" else post(client, json.dumps(fields))
+    assert response.json() == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize(
