@@ -178,6 +178,18 @@ class ContractErrors(SchemaExtension):
         return {"meta": context.meta, "user": context.actor.user, "success": False}
 
 
+def shape_left_over_errors(result):
+    """Give a code to the errors ContractErrors never saw: Strawberry makes them of an exception that
+    ended the operation outside every field (an extension's hook failed: the budget's store or the
+    database unreachable, say), and would answer the exception's own text without a code."""
+    if result.errors:
+        result.errors = [error if _has_code(error) else format_error(error) for error in result.errors]
+
+
+def _has_code(error):
+    return "code" in (error.extensions or {})
+
+
 def _shape_errors(result):
     """Give the result's errors their contract shape; whether one of them is FORBIDDEN."""
     if result is None or not result.errors:

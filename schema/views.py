@@ -12,7 +12,7 @@ from strawberry.types.graphql import OperationType
 
 from accounts.budget import current as current_budget
 from schema.context import Context
-from schema.errors import BadRequest
+from schema.errors import BadRequest, shape_left_over_errors
 from schema.operation_metrics import count_unmeasured_requests
 from schema.persisted import ID_FIELDS, PersistedDocumentRefusal, requested_document
 from schema.schema import schema
@@ -122,6 +122,10 @@ class GraphQLView(StrawberryGraphQLView):
         if not super().should_render_graphql_ide(request):
             return False
         return not any(name in request.query_params for name in ("extensions", *ID_FIELDS))
+
+    def process_result(self, request, result):
+        shape_left_over_errors(result)
+        return super().process_result(request, result)
 
     def encode_json(self, data):
         # An answer holds only what GraphQL's scalars serialized: strings, numbers, booleans, null.

@@ -2,8 +2,9 @@ import logging
 
 import pytest
 
-from accounts import login
+from accounts import budget, login
 from accounts.models import AuditEvent
+from schema import limits
 from tests.graphql_util import PASSWORD, GraphQLClient, only_error
 
 NEW_PASSWORD = "another secret passphrase"
@@ -55,6 +56,28 @@ def test_unexpected_errors_are_masked_and_logged_without_the_arguments(alice, mo
     assert error["message"] == "Unexpected error."
     assert "exploded" not in str(result) and "Traceback" not in str(result)
     assert "Unexpected error at ['tokenAuth']" in caplog.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failing", [(budget, "spend"), (limits, "_count")], ids=["budget store", "node count"])
+def test_a_failure_before_any_field_runs_is_masked_and_logged_once(alice, client_for, monkeypatch, caplog, failing):
+    # Outside every field, as the budget's store or the database failing before execution would.
+    def explode(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to cache.internal:6379")
+
+    monkeypatch.setattr(*failing, explode)
+    client = client_for(alice)
+    response = client.http.post("/graphql/", {"query": "{ me { username } }"}, "application/json", **client.headers)
+
+    error = only_error(response.json())
+    assert error == {
+        "message": "Unexpected error.",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": response["X-Request-ID"]},
+    }
+    assert "cache.internal" not in response.content.decode()
+    assert [record.message for record in caplog.records if record.levelno >= logging.ERROR] == [
+        "Unexpected error at None"
+    ]
 
 
 @pytest.mark.django_db
