@@ -22,6 +22,7 @@ from accounts.models import LoginSession
 from accounts.request_meta import RequestMeta
 from accounts.sessions import start_session
 from project import metrics
+from schema import limits
 from schema.execution import PlainFieldShortcut
 from schema.relay import to_global_id
 from schema.schema import schema
@@ -612,5 +613,63 @@ def test_a_socket_that_does_not_initialise_is_closed():
     async def scenario():
         async with Socket() as socket:
             assert (await socket.closed()).code == 4408
+
+    run(scenario)
+
+
+# Failures outside every field.
+
+NO_INTERNALS = "Error 111 connecting to db.internal:5432"
+
+
+def internal_server_error(errors):
+    (error,) = errors
+    assert error["message"] == "Unexpected error." and NO_INTERNALS not in json.dumps(errors)
+    return error["extensions"]["code"]
+
+
+def test_a_subscription_that_fails_to_start_is_answered_an_internal_server_error(alice, monkeypatch):
+    def explode(*args, **kwargs):
+        raise ConnectionError(NO_INTERNALS)
+
+    monkeypatch.setattr(limits, "_count", explode)  # a hook of the schema's extensions, before any field
+
+    async def scenario():
+        async with Socket() as socket:
+            assert (await socket.init(await orm(bearer, alice)))["type"] == "connection_ack"
+            (answer,) = await socket.subscribe()
+            assert answer["type"] == "error"
+            assert internal_server_error(answer["payload"]) == "INTERNAL_SERVER_ERROR"
+            await socket.send({"type": "ping"})
+            assert await socket.receive() == {"type": "pong"}, "the socket stays open"
+
+    run(scenario)
+
+
+def test_a_subscription_whose_results_cannot_be_shaped_ends_with_an_internal_server_error(alice, monkeypatch):
+    from schema import errors
+
+    shape_errors = errors._shape_errors
+    shaped = []
+
+    def only_the_first(result):  # the audit log unreachable from the second event on, say
+        shaped.append(result)
+        if len(shaped) > 1:
+            raise ConnectionError(NO_INTERNALS)
+        return shape_errors(result)
+
+    monkeypatch.setattr(errors, "_shape_errors", only_the_first)
+
+    async def scenario():
+        async with Socket() as socket:
+            assert (await socket.init(await orm(bearer, alice)))["type"] == "connection_ack"
+            assert await socket.subscribe() == []
+            await orm(services.create_task, alice, "First")
+            assert event(await socket.receive())["task"]["title"] == "First"
+            await orm(services.create_task, alice, "Second")
+            last = await socket.receive()
+            assert last["type"] == "next"
+            assert internal_server_error(last["payload"]["errors"]) == "INTERNAL_SERVER_ERROR"
+            assert await socket.receive() == {"id": "1", "type": "complete"}
 
     run(scenario)

@@ -13,13 +13,15 @@
 """
 
 import asyncio
+from contextlib import aclosing
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from schema.errors import BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED, BadRequest
+from schema.errors import BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED, BadRequest, format_error, log_unexpected_errors
 from schema.persisted import PersistedDocumentRefusal, requested_document
 from schema.sockets.context import SocketRefused
 
@@ -29,10 +31,32 @@ NO_DOCUMENT = "Send the subscription's document as `query`, or a persisted docum
 
 
 class SubscriptionsOnly:
-    """The schema as the handler sees it: every operation it streams must be a subscription."""
+    """The schema as the handler sees it: every operation it streams must be a subscription, and a
+    failure outside every field is answered like one inside a field."""
 
     def __init__(self, schema):
-        self.stream = schema.subscribe
+        self.schema = schema
+
+    async def stream(self, *args, **kwargs):
+        return _failure_answered(await self.schema.subscribe(*args, **kwargs))
+
+
+async def _failure_answered(results):
+    """The subscription's results; if one fails to come (an extension's hook or the event source
+    raised: the database or the channel layer unreachable, say), an INTERNAL_SERVER_ERROR after
+    them. Strawberry's handler would log it and send a bare `complete`, which the client cannot
+    tell from a subscription that ended; this way it is the `error` message, or a last `next`."""
+    started = False
+    async with aclosing(results):
+        try:
+            async for result in results:
+                yield result
+                started = True
+        except Exception as failure:  # noqa: BLE001 - answered and logged as unexpected
+            error = GraphQLError(str(failure), original_error=failure)
+            log_unexpected_errors([error])
+            answer = ExecutionResult if started else PreExecutionError
+            yield answer(data=None, errors=[format_error(error)])
 
 
 class GraphQLTransportWS(BaseGraphQLTransportWSHandler):
