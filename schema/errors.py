@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from channels.db import database_sync_to_async
 from django.conf import settings
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.utils.str_converters import to_camel_case
 
 from accounts import audit
@@ -121,6 +122,9 @@ def is_about_the_document(error: GraphQLError):
         or isinstance(original, InvalidOperationTypeError)
     )
 
+
+# Strawberry raises these out of an operation on purpose: the HTTP view answers them with a 400.
+REQUEST_REFUSALS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 SUBSCRIPTIONS_ONLY = "The WebSocket runs subscriptions only; send queries and mutations with POST /graphql/."
 

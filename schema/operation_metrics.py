@@ -9,7 +9,7 @@ of its own is `none`.
 """
 
 from collections.abc import Iterator
-from functools import wraps
+from functools import partial, wraps
 from time import perf_counter
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
@@ -17,7 +17,7 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from project import metrics
-from schema.errors import CODES
+from schema.errors import CODES, INTERNAL_SERVER_ERROR, REQUEST_REFUSALS
 
 NONE = "none"
 UNKNOWN = "unknown"
@@ -62,6 +62,20 @@ def _root_fields(selection_set, fragments, seen_fragments):
     return names
 
 
+def with_outcome(execution_context, observe):
+    """The body of an extension's on_operation hook: the operation runs, then `observe` gets its
+    outcome. A hook of another extension that raised (the budget's store unreachable, say) makes
+    the answer an INTERNAL_SERVER_ERROR (schema.errors.shape_left_over_errors), and its outcome."""
+    try:
+        yield
+    except REQUEST_REFUSALS:
+        raise  # answered with a 400 before any operation: count_unmeasured_requests counts it
+    except Exception:
+        observe(INTERNAL_SERVER_ERROR)
+        raise
+    observe(outcome(execution_context.result))
+
+
 def outcome(result):
     """`OK`, or the contract code of the result's first error (`OTHER` for any other code)."""
     if result is None or not result.errors:
@@ -80,11 +94,13 @@ class OperationMetrics(SchemaExtension):
             yield
             return
         started = perf_counter()
-        yield
+        yield from with_outcome(self.execution_context, partial(self._observe, started))
+
+    def _observe(self, started, result):
         context = self.execution_context
         operation_type, operation = described(context)
         if operation_type != "subscription":
-            metrics.observe_request(operation_type, operation, outcome(context.result), perf_counter() - started)
+            metrics.observe_request(operation_type, operation, result, perf_counter() - started)
         request = getattr(context.context, "request", None)
         if request is not None:
             request.operation_measured = True

@@ -17,6 +17,7 @@ from django.utils import timezone
 from prometheus_client import multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
+from accounts import budget
 from accounts.models import TotpDevice
 from project import metrics
 from schema.schema import schema
@@ -152,6 +153,23 @@ def test_requests_are_counted_by_root_field_and_outcome(alice, client_for):
     assert requests("none", "none", "GRAPHQL_VALIDATION_FAILED") == 1
     assert requests("none", "none", "HTTP_413") == 1
     assert change.of("graphql_auth_request_duration_seconds_count", operation_type="query", operation="me") == 2
+
+
+@METRICS_ON
+def test_a_failure_outside_every_field_is_counted_as_an_internal_server_error(alice, client_for, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("the budget's store is unreachable")
+
+    monkeypatch.setattr(budget, "spend", unreachable)
+    change = Change()
+    assert error_codes(client_for(alice).execute("{ me { id } }")) == ["INTERNAL_SERVER_ERROR"]
+
+    def requests(operation_type, operation, outcome):
+        return change.of("graphql_auth_requests_total", operation_type=operation_type, operation=operation,
+                         outcome=outcome)  # fmt: skip
+
+    assert requests("query", "me", "INTERNAL_SERVER_ERROR") == 1
+    assert requests("none", "none", "HTTP_200") == 0
 
 
 def test_nothing_is_counted_while_metrics_are_off(alice):

@@ -43,7 +43,7 @@ def test_no_password_or_token_reaches_the_logs_or_the_audit_log(caplog):
 
 @pytest.mark.django_db
 def test_unexpected_errors_are_masked_and_logged_without_the_arguments(alice, monkeypatch, caplog):
-    def explode(username, password, meta):
+    def explode(username, password, meta, otp=None):
         raise RuntimeError(f"database exploded near {password}")
 
     monkeypatch.setattr(login, "log_in", explode)

@@ -51,7 +51,11 @@ def named(finished, name):
 
 
 def everything_recorded(finished):
-    return " ".join(f"{span.name} {dict(span.attributes)} {span.events}" for span in finished)
+    return " ".join(
+        f"{span.name} {dict(span.attributes)} {[(event.name, dict(event.attributes)) for event in span.events]} "
+        f"{span.status.description}"
+        for span in finished
+    )
 
 
 def test_tracing_is_off_unless_opentelemetry_variables_ask_for_it():
@@ -150,17 +154,33 @@ def test_no_span_holds_a_password_a_token_a_variable_or_the_document(alice, span
     assert rotated.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-def test_an_unexpected_error_marks_the_operation_span(alice, spans, monkeypatch):
+def test_an_unexpected_error_marks_the_operation_span_and_no_span_keeps_its_text(alice, spans, monkeypatch):
     from accounts import login
 
-    def explode(*args, **kwargs):
-        raise RuntimeError("unexpected")
+    def explode(username, password, meta, otp=None):
+        raise RuntimeError(f"database exploded near {password}")
 
     monkeypatch.setattr(login, "log_in", explode)
     post({"query": LOGIN, "variables": {"username": "alice", "password": PASSWORD}})
     operation = named(spans(), "GraphQL mutation tokenAuth")
     assert operation.attributes["graphql.outcome"] == "INTERNAL_SERVER_ERROR"
     assert operation.status.is_ok is False
+    recorded = everything_recorded(spans())
+    assert "exploded" not in recorded and PASSWORD not in recorded
+
+
+def test_a_failure_outside_every_field_marks_the_operation_span_without_its_text(alice, client_for, spans, monkeypatch):
+    from accounts import budget
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to cache.internal:6379")
+
+    monkeypatch.setattr(budget, "spend", unreachable)
+    post({"query": "{ me { id } }"}, **client_for(alice).headers)
+    operation = named(spans(), "GraphQL query me")
+    assert operation.attributes["graphql.outcome"] == "INTERNAL_SERVER_ERROR"
+    assert operation.status.is_ok is False
+    assert "cache.internal" not in everything_recorded(spans())
 
 
 def test_probes_and_scrapes_make_no_spans(db, spans):
