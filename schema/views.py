@@ -1,4 +1,5 @@
 import json
+import logging
 from operator import attrgetter
 
 import orjson
@@ -16,6 +17,8 @@ from schema.errors import BadRequest, shape_left_over_errors
 from schema.operation_metrics import count_unmeasured_requests
 from schema.persisted import ID_FIELDS, PersistedDocumentRefusal, requested_document
 from schema.schema import schema
+
+logger = logging.getLogger(__name__)
 
 # GraphiQL (schema/templates/graphql/graphiql.html, built from schema/graphiql/) loads its
 # scripts, styles and editor workers from this server's static files and talks only to this
@@ -87,7 +90,14 @@ class GraphQLView(StrawberryGraphQLView):
         self.graphql_ide = "graphiql" if settings.GRAPHIQL else None
         self.context = None
         response = self.answer(request, *args, **kwargs)
-        _add_rate_limit_headers(response, self.budget(request))
+        try:
+            budget = self.budget(request)
+        except Exception:  # noqa: BLE001 - the answer is made; it goes out without the headers
+            # The budget's store is unreachable: the operation was already answered with an
+            # INTERNAL_SERVER_ERROR (or refused before it ran), which beats Django's error page.
+            logger.exception("No X-RateLimit-* headers: the budget could not be read")
+        else:
+            _add_rate_limit_headers(response, budget)
         return response
 
     def answer(self, request, *args, **kwargs):

@@ -81,6 +81,21 @@ def test_a_failure_before_any_field_runs_is_masked_and_logged_once(alice, client
 
 
 @pytest.mark.django_db
+def test_with_the_budgets_store_unreachable_the_answer_is_still_a_masked_error(alice, client_for, monkeypatch, caplog):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to cache.internal:6379")
+
+    monkeypatch.setattr(budget, "_counters", unreachable)  # spent before execution, read for the headers
+    client = client_for(alice)
+    response = client.http.post("/graphql/", {"query": "{ me { username } }"}, "application/json", **client.headers)
+
+    assert only_error(response.json())["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "X-RateLimit-Remaining" not in response and response["X-Request-ID"]
+    assert "cache.internal" not in response.content.decode()
+    assert "No X-RateLimit-* headers: the budget could not be read" in caplog.text
+
+
+@pytest.mark.django_db
 def test_expected_errors_are_not_logged_as_errors(caplog):
     GraphQLClient().execute("{ me { username } }")
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
